@@ -1,0 +1,1 @@
+"""Decisions and order orchestration. Talks to LEAN only through execution/ports.py."""

@@ -1,0 +1,19 @@
+"""The small port through which decisions reach the broker. The LEAN adapter implements it in
+execution/lean_adapter.py; tests implement it with plain Python objects."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from models.market_data import PortfolioView
+from models.orders import OrderRequest
+
+
+class BrokerPort(Protocol):
+    def submit(self, request: OrderRequest) -> list[int]:
+        """Send the order; return LEAN's order ids (events may arrive before this returns)."""
+        ...
+
+    def portfolio(self) -> PortfolioView: ...
+
+    def contract_multiplier(self, symbol: str) -> float: ...

@@ -1,0 +1,34 @@
+"""The harness's stand-in for LEAN's ``AlgorithmImports`` module.
+
+Only the names the bot uses, each with LEAN's semantics. ``harness/`` is put on sys.path (by the
+runner and the tests) so that ``from AlgorithmImports import *`` in main.py resolves here when
+LEAN is not running. Never copy this file to the project root: it would shadow LEAN's own.
+Every name below must exist in quantconnect-stubs (tests/test_harness_lean_names.py checks).
+"""
+
+from harness.lean_data import Greeks, OptionChain, OptionChains, OptionContract, OptionFilterUniverse, Slice
+from harness.lean_enums import OptionRight, OrderDirection, OrderStatus, Resolution, SecurityType
+from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
+from harness.lean_securities import (
+    Equity,
+    Option,
+    Security,
+    SecurityHolding,
+    SecurityManager,
+    SecurityPortfolioManager,
+    SecurityTransactionManager,
+    SymbolProperties,
+)
+from harness.lean_symbols import SecurityIdentifier, Symbol
+from harness.object_store import ObjectStore
+from harness.qc_algorithm import QCAlgorithm
+from harness.scheduling import DateRules, ScheduleManager, TimeRules
+
+__all__ = [
+    "CashAmount", "DateRules", "Equity", "Greeks", "Leg", "ObjectStore", "Option", "OptionChain",
+    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order",
+    "OrderDirection", "OrderEvent", "OrderFee", "OrderStatus", "OrderTicket", "QCAlgorithm",
+    "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
+    "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
+    "Slice", "Symbol", "SymbolProperties", "TimeRules",
+]

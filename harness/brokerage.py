@@ -1,0 +1,306 @@
+"""Order handling of the harness, with LEAN backtest semantics.
+
+- Market orders fill at once (inside the ``market_order`` call, as LEAN's synchronous backtest
+  orders do): buys at the ask, sells at the bid. Every order first emits SUBMITTED.
+- Limit orders are checked on each later slice before ``on_data``; they fill when crossed.
+- Combo orders are one group of leg orders; each leg emits its own OrderEvents. A combo limit
+  fills when the legs' net price crosses the single limit price.
+- ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, or
+  never), per order or per leg.
+- Fees per contract with a per-order minimum. Expiring options settle in cash at intrinsic value
+  after the close of the expiry day (LEAN would exercise into shares; see README).
+- Buying power is approximate: long premium must be covered by cash; short options need
+  Reg-T-like margin (20% of the underlying less the out-of-the-money amount, at least 10%).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from harness.lean_enums import FINAL_STATUSES, OptionRight, OrderStatus, OrderType, SecurityType
+from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
+from harness.lean_securities import SecurityManager, SecurityPortfolioManager
+from harness.lean_symbols import Symbol
+from harness.market import SyntheticMarket
+
+
+@dataclass(frozen=True)
+class FeeModel:
+    per_contract: float = 0.65
+    per_share: float = 0.005
+    min_per_order: float = 1.0
+
+    def fee(self, order: Order, fill_quantity: float, first_fill: bool) -> float:
+        rate = self.per_contract if order.symbol.security_type == SecurityType.OPTION else self.per_share
+        raw = rate * abs(fill_quantity)
+        return max(raw, self.min_per_order) if first_fill else raw
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: str = "Rejected by the harness fill script"
+
+
+@dataclass(frozen=True)
+class PartialFill:
+    fraction: float
+    remainder: str = "next_slice"  # or "never": the rest stays open until cancelled
+
+
+@dataclass
+class _Directive:
+    match: Callable[[Order], bool]
+    action: Reject | PartialFill
+    uses: int
+
+
+@dataclass
+class FillScript:
+    """Test hooks: ``script.add(lambda order: ..., PartialFill(0.5), uses=1)``."""
+
+    directives: list[_Directive] = field(default_factory=list)
+
+    def add(self, match: Callable[[Order], bool], action: Reject | PartialFill, uses: int = 1) -> None:
+        self.directives.append(_Directive(match, action, uses))
+
+    def take(self, order: Order) -> Reject | PartialFill | None:
+        for directive in self.directives:
+            if directive.uses > 0 and directive.match(order):
+                directive.uses -= 1
+                return directive.action
+        return None
+
+
+class HarnessBrokerage:
+    def __init__(self, securities: SecurityManager, portfolio: SecurityPortfolioManager,
+                 market: Callable[[], SyntheticMarket], clock: Callable[[], datetime],
+                 utc_clock: Callable[[], datetime], emit: Callable[[OrderEvent], None],
+                 fees: FeeModel | None = None) -> None:
+        self._securities = securities
+        self._portfolio = portfolio
+        self._market = market
+        self._clock = clock
+        self._utc = utc_clock
+        self._emit = emit
+        self.fees = fees or FeeModel()
+        self.script = FillScript()
+        self.orders: dict[int, Order] = {}
+        self._next_id = 1
+        self._next_group = 1
+        self._hold_open: set[int] = set()  # partial fills whose remainder never fills
+        self._partial_limits: dict[int, PartialFill] = {}
+        self.fill_count = 0
+        self.fees_paid = 0.0
+
+    # -- submission ------------------------------------------------------------------------
+    def _new_order(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str,
+                   limit: float | None = None) -> Order:
+        order = Order(self._next_id, symbol, quantity, kind, self._clock(), tag or "", limit)
+        self._next_id += 1
+        self.orders[order.id] = order
+        return order
+
+    def _ticket(self, order: Order) -> OrderTicket:
+        return OrderTicket(order, self.cancel)
+
+    def _invalid_reason(self, order: Order) -> str | None:
+        if order.symbol not in self._securities:
+            return f"Security {order.symbol} is not in the algorithm's securities"
+        if order.quantity == 0 or not math.isfinite(order.quantity):
+            return "Order quantity must be a non-zero number"
+        if order.symbol.security_type == SecurityType.OPTION and order.quantity != int(order.quantity):
+            return "Option order quantity must be whole contracts"
+        if order.limit_price is not None and not (math.isfinite(order.limit_price) and order.limit_price >= 0):
+            return "Limit price must be a finite, non-negative number"
+        bid, ask = self._market().quote(order.symbol)
+        if bid <= 0 and ask <= 0:
+            return f"No price for {order.symbol}: the security has no data yet"
+        return self._buying_power_reason(order, bid, ask)
+
+    def _margin(self, symbol: Symbol, quantity: float) -> float:
+        if symbol.security_type != SecurityType.OPTION or quantity >= 0:
+            return 0.0
+        spot = self._market().spot
+        otm = spot - symbol.id.strike_price if symbol.id.option_right == OptionRight.PUT else symbol.id.strike_price - spot
+        per_share = max(0.2 * spot - max(otm, 0.0), 0.1 * spot)
+        multiplier = self._securities[symbol].symbol_properties.contract_multiplier
+        return per_share * multiplier * abs(quantity)
+
+    def _buying_power_reason(self, order: Order, bid: float, ask: float) -> str | None:
+        held = self._securities[order.symbol].holdings.quantity
+        if held != 0 and (held > 0) != (order.quantity > 0) and abs(order.quantity) <= abs(held):
+            return None  # reduces a position
+        multiplier = self._securities[order.symbol].symbol_properties.contract_multiplier
+        if order.quantity > 0:
+            cost = ask * order.quantity * multiplier
+            if cost > self._portfolio.cash:
+                return (f"Insufficient buying power: order cost {cost:.2f} exceeds cash "
+                        f"{self._portfolio.cash:.2f}")
+            return None
+        used = sum(self._margin(s.symbol, s.holdings.quantity) for s in self._securities.values())
+        free = self._portfolio.total_portfolio_value - used
+        needed = self._margin(order.symbol, held + order.quantity) - self._margin(order.symbol, held)
+        if needed > free:
+            return f"Insufficient buying power: margin {needed:.2f} exceeds free margin {free:.2f}"
+        return None
+
+    def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0,
+               fill_quantity: float = 0.0, fee: float = 0.0, message: str = "",
+               is_assignment: bool = False) -> OrderEvent:
+        return OrderEvent(order.id, order.symbol, self._utc(), status, order.direction, fill_price,
+                          fill_quantity, order.quantity, OrderFee(CashAmount(fee)), is_assignment,
+                          message, order.limit_price, self._ticket(order))
+
+    def _submit(self, order: Order) -> None:
+        reason = self._invalid_reason(order)
+        directive = None if reason else self.script.take(order)
+        if isinstance(directive, Reject):
+            reason = directive.reason
+        if reason:
+            order.status = OrderStatus.INVALID
+            self._emit(self._event(order, OrderStatus.INVALID, message=reason))
+            return
+        order.status = OrderStatus.SUBMITTED
+        self._emit(self._event(order, OrderStatus.SUBMITTED))
+        if isinstance(directive, PartialFill) and order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
+            part = math.floor(abs(order.quantity) * directive.fraction)
+            if directive.remainder == "never":
+                self._hold_open.add(order.id)
+            if part > 0:
+                self._fill(order, math.copysign(part, order.quantity), self._side_price(order))
+            return
+        if isinstance(directive, PartialFill):  # a limit order: the part is applied when crossed
+            self._partial_limits[order.id] = directive
+        if order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
+            self._fill(order, order.remaining, self._side_price(order))
+
+    def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        order = self._new_order(symbol, quantity, OrderType.MARKET, tag)
+        self._submit(order)
+        return self._ticket(order)
+
+    def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str) -> OrderTicket:
+        order = self._new_order(symbol, quantity, OrderType.LIMIT, tag, limit_price)
+        self._submit(order)
+        return self._ticket(order)
+
+    def combo_order(self, legs: list[Leg], quantity: int, limit_price: float | None,
+                    tag: str) -> list[OrderTicket]:
+        if not legs:
+            raise ValueError("A combo order needs at least one leg")
+        kind = OrderType.COMBO_MARKET if limit_price is None else OrderType.COMBO_LIMIT
+        group = self._next_group
+        self._next_group += 1
+        orders = []
+        for leg in legs:
+            order = self._new_order(leg.symbol, leg.quantity * quantity, kind, tag)
+            order.group_id, order.group_quantity, order.group_limit_price = group, quantity, limit_price
+            orders.append(order)
+        reasons = [r for r in (self._invalid_reason(o) for o in orders) if r]
+        if reasons:  # LEAN rejects the whole group when one leg is invalid
+            for order in orders:
+                order.status = OrderStatus.INVALID
+                self._emit(self._event(order, OrderStatus.INVALID, message="; ".join(reasons)))
+        else:
+            for order in orders:
+                self._submit(order)
+        return [self._ticket(o) for o in orders]
+
+    def cancel(self, order_id: int) -> bool:
+        order = self.orders.get(order_id)
+        if order is None or order.status in FINAL_STATUSES:
+            return False
+        order.status = OrderStatus.CANCELED
+        self._hold_open.discard(order_id)
+        self._emit(self._event(order, OrderStatus.CANCELED, message="Canceled by the algorithm"))
+        return True
+
+    # -- fills -----------------------------------------------------------------------------
+    def _side_price(self, order: Order) -> float:
+        bid, ask = self._market().quote(order.symbol)
+        return ask if order.remaining > 0 else max(bid, 0.0)
+
+    def _fill(self, order: Order, quantity: float, price: float, message: str = "",
+              is_assignment: bool = False, charge_fee: bool = True) -> None:
+        first = order.filled_quantity == 0
+        fee = self.fees.fee(order, quantity, first) if charge_fee else 0.0
+        security = self._securities[order.symbol]
+        multiplier = security.symbol_properties.contract_multiplier
+        security.holdings.apply_fill(quantity, price, fee)
+        self._portfolio.cash -= quantity * price * multiplier + fee
+        order.filled_quantity += quantity
+        order.fill_value += quantity * price
+        done = abs(order.remaining) < 1e-9
+        order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+        self.fill_count += 1
+        self.fees_paid += fee
+        self._emit(self._event(order, order.status, price, quantity, fee, message, is_assignment))
+
+    def on_slice(self) -> None:
+        """Work open orders against the new quotes (called before ``on_data``)."""
+        open_orders = [o for o in self.orders.values()
+                       if o.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+                       and o.id not in self._hold_open and o.type != OrderType.OPTION_EXERCISE]
+        groups: dict[int, list[Order]] = {}
+        for order in open_orders:
+            if order.type == OrderType.COMBO_LIMIT and order.group_id is not None:
+                groups.setdefault(order.group_id, []).append(order)
+            elif order.type == OrderType.LIMIT:
+                self._work_limit(order)
+            else:  # remainder of a partially filled market order
+                self._fill(order, order.remaining, self._side_price(order))
+        for legs in groups.values():
+            self._work_combo_limit(legs)
+
+    def _crossed(self, quantity: float, price: float, limit: float) -> bool:
+        return price <= limit if quantity > 0 else price >= limit
+
+    def _work_limit(self, order: Order) -> None:
+        assert order.limit_price is not None
+        price = self._side_price(order)
+        if price > 0 and self._crossed(order.remaining, price, order.limit_price):
+            self._fill_with_script(order, price)
+
+    def _fill_with_script(self, order: Order, price: float) -> None:
+        partial = self._partial_limits.pop(order.id, None)
+        if partial is None:
+            self._fill(order, order.remaining, price)
+            return
+        if partial.remainder == "never":
+            self._hold_open.add(order.id)
+        part = math.floor(abs(order.remaining) * partial.fraction)
+        if part > 0:
+            self._fill(order, math.copysign(part, order.remaining), price)
+
+    def _work_combo_limit(self, legs: list[Order]) -> None:
+        group_quantity = legs[0].group_quantity
+        limit = legs[0].group_limit_price
+        assert limit is not None
+        net = 0.0
+        for order in legs:
+            ratio = order.quantity / group_quantity
+            net += ratio * self._side_price(order)
+        if self._crossed(group_quantity, net, limit):
+            for order in legs:
+                self._fill_with_script(order, self._side_price(order))
+
+    # -- expiry ----------------------------------------------------------------------------
+    def settle_expiries(self, day: date) -> None:
+        """Close every option held that expires ``day`` at its intrinsic value, in cash."""
+        market = self._market()
+        for security in list(self._securities.values()):
+            symbol, held = security.symbol, security.holdings.quantity
+            if symbol.security_type != SecurityType.OPTION or held == 0 or symbol.id.date.date() != day:
+                continue
+            for order in self.orders.values():
+                if order.symbol == symbol and order.status not in FINAL_STATUSES:
+                    self.cancel(order.id)
+            intrinsic = market.intrinsic(symbol)
+            order = self._new_order(symbol, -held, OrderType.OPTION_EXERCISE, "Option expiry settlement")
+            order.status = OrderStatus.SUBMITTED
+            outcome = "exercised/assigned, cash-settled at intrinsic" if intrinsic > 0 else "expired worthless"
+            self._fill(order, -held, intrinsic, message=f"Option {outcome}",
+                       is_assignment=intrinsic > 0 and held < 0, charge_fee=False)

@@ -1,0 +1,135 @@
+"""LEAN's order objects: Leg, Order, OrderTicket, OrderEvent, OrderFee, CashAmount."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harness.lean_enums import FINAL_STATUSES, OrderDirection, OrderStatus, OrderType
+from harness.lean_symbols import Symbol
+
+
+@dataclass(frozen=True)
+class CashAmount:
+    amount: float
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class OrderFee:
+    value: CashAmount
+
+    @staticmethod
+    def zero() -> OrderFee:
+        return OrderFee(CashAmount(0.0))
+
+
+class Leg:
+    """One leg of a combo order: a symbol and its ratio (``quantity``) per unit of the combo."""
+
+    def __init__(self, symbol: Symbol, quantity: int, order_price: float | None = None) -> None:
+        self.symbol = symbol
+        self.quantity = quantity
+        self.order_price = order_price
+
+    @staticmethod
+    def create(symbol: Any, quantity: int, limit_price: float | None = None) -> Leg:
+        if not isinstance(symbol, Symbol):
+            symbol = getattr(symbol, "symbol", symbol)
+        if not isinstance(symbol, Symbol):
+            raise TypeError(f"Leg.create needs a Symbol, got {type(symbol).__name__}")
+        if int(quantity) != quantity or quantity == 0:
+            raise ValueError("Leg.create: the ratio must be a non-zero whole number")
+        return Leg(symbol, int(quantity), limit_price)
+
+
+@dataclass
+class Order:
+    """What ``transactions.get_order_by_id`` returns."""
+
+    id: int
+    symbol: Symbol
+    quantity: float
+    type: OrderType
+    time: datetime
+    tag: str = ""
+    limit_price: float | None = None
+    group_id: int | None = None  # combo orders share a group
+    group_quantity: int = 0
+    group_limit_price: float | None = None
+    status: OrderStatus = OrderStatus.NEW
+    filled_quantity: float = 0.0
+    fill_value: float = 0.0  # sum(price * qty) of fills, for the average
+
+    @property
+    def direction(self) -> OrderDirection:
+        return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL
+
+    @property
+    def remaining(self) -> float:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in FINAL_STATUSES
+
+
+class OrderTicket:
+    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos)."""
+
+    def __init__(self, order: Order, cancel: Callable[[int], bool]) -> None:
+        self._order = order
+        self._cancel = cancel
+
+    @property
+    def order_id(self) -> int:
+        return self._order.id
+
+    @property
+    def symbol(self) -> Symbol:
+        return self._order.symbol
+
+    @property
+    def status(self) -> OrderStatus:
+        return self._order.status
+
+    @property
+    def tag(self) -> str:
+        return self._order.tag
+
+    @property
+    def quantity(self) -> float:
+        return self._order.quantity
+
+    @property
+    def quantity_filled(self) -> float:
+        return self._order.filled_quantity
+
+    @property
+    def average_fill_price(self) -> float:
+        filled = self._order.filled_quantity
+        return self._order.fill_value / filled if filled else 0.0
+
+    def cancel(self, tag: str | None = None) -> bool:
+        return self._cancel(self._order.id)
+
+
+@dataclass
+class OrderEvent:
+    """One state change of one order. Combo orders produce one event per leg."""
+
+    order_id: int
+    symbol: Symbol
+    utc_time: datetime
+    status: OrderStatus
+    direction: OrderDirection
+    fill_price: float = 0.0
+    fill_quantity: float = 0.0
+    quantity: float = 0.0
+    order_fee: OrderFee = field(default_factory=OrderFee.zero)
+    is_assignment: bool = False
+    message: str = ""
+    limit_price: float | None = None
+    ticket: OrderTicket | None = None

@@ -1,0 +1,65 @@
+"""LEAN's Symbol and SecurityIdentifier, reduced to what the bot reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from harness.lean_enums import OptionRight, SecurityType
+
+
+class SecurityIdentifier:
+    """``symbol.id``: strike, expiry and right of an option (LEAN's SecurityIdentifier)."""
+
+    __slots__ = ("security_type", "strike_price", "date", "option_right", "symbol")
+
+    def __init__(self, security_type: SecurityType, symbol: str, strike_price: float = 0.0,
+                 date: datetime | None = None, option_right: OptionRight = OptionRight.CALL) -> None:
+        self.security_type = security_type
+        self.symbol = symbol
+        self.strike_price = strike_price
+        self.date = date or datetime(1998, 1, 2)
+        self.option_right = option_right
+
+
+class Symbol:
+    """An immutable, hashable security name. Options use LEAN's OSI-style ``value``."""
+
+    __slots__ = ("value", "id", "underlying", "security_type", "_hash")
+
+    def __init__(self, value: str, sid: SecurityIdentifier, underlying: Symbol | None = None) -> None:
+        self.value = value
+        self.id = sid
+        self.underlying = underlying
+        self.security_type = sid.security_type
+        self._hash = hash((value, sid.security_type))
+
+    @staticmethod
+    def create_equity(ticker: str) -> Symbol:
+        return Symbol(ticker, SecurityIdentifier(SecurityType.EQUITY, ticker))
+
+    @staticmethod
+    def create_canonical_option(underlying: Symbol) -> Symbol:
+        return Symbol(f"?{underlying.value}", SecurityIdentifier(SecurityType.OPTION, underlying.value),
+                      underlying)
+
+    @staticmethod
+    def create_option_contract(underlying: Symbol, right: OptionRight, strike: float,
+                               expiry: datetime) -> Symbol:
+        letter = "C" if right == OptionRight.CALL else "P"
+        value = f"{underlying.value:<6}{expiry:%y%m%d}{letter}{round(strike * 1000):08d}"
+        sid = SecurityIdentifier(SecurityType.OPTION, underlying.value, strike, expiry, right)
+        return Symbol(value, sid, underlying)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Symbol):
+            return self.value == other.value and self.security_type == other.security_type
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.value!r})"

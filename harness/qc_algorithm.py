@@ -1,0 +1,146 @@
+"""The harness's QCAlgorithm: the slice of LEAN's algorithm API the bot uses, with LEAN's
+semantics, backed by ``harness.engine.HarnessEngine``. Names are LEAN's snake_case names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from harness.lean_enums import Resolution
+from harness.lean_orders import Leg, OrderEvent, OrderTicket
+from harness.lean_securities import (
+    Equity,
+    Option,
+    SecurityManager,
+    SecurityPortfolioManager,
+    SecurityTransactionManager,
+)
+from harness.lean_symbols import Symbol
+from harness.object_store import ObjectStore
+from harness.scheduling import DateRules, ScheduleManager, TimeRules
+
+if TYPE_CHECKING:
+    from harness.engine import HarnessEngine
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+class QCAlgorithm:
+    def __init__(self) -> None:
+        self._engine: HarnessEngine | None = None
+        self.securities = SecurityManager()
+        self.portfolio = SecurityPortfolioManager(self.securities)
+        self.schedule = ScheduleManager()
+        self.date_rules = DateRules()
+        self.time_rules = TimeRules()
+        self.live_mode = False
+        self.start_date = datetime(1998, 1, 1)
+        self.end_date = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        self._time = self.start_date
+
+    # -- wiring (harness only; not LEAN API) --------------------------------------------------
+    def _attach(self, engine: HarnessEngine) -> None:
+        self._engine = engine
+        self.transactions = SecurityTransactionManager(engine.brokerage.orders)
+        self.object_store: ObjectStore = engine.object_store
+        self.live_mode = engine.live_mode
+
+    def _require_engine(self) -> HarnessEngine:
+        if self._engine is None:
+            raise RuntimeError("This QCAlgorithm is not attached to a harness engine")
+        return self._engine
+
+    # -- event handlers the algorithm overrides -----------------------------------------------
+    def initialize(self) -> None:
+        pass
+
+    def on_data(self, slice: Any) -> None:
+        pass
+
+    def on_order_event(self, order_event: OrderEvent) -> None:
+        pass
+
+    def on_end_of_algorithm(self) -> None:
+        pass
+
+    # -- set-up ----------------------------------------------------------------------------
+    @staticmethod
+    def _as_datetime(year: int | date, month: int | None, day: int | None) -> datetime:
+        if isinstance(year, date):
+            return datetime(year.year, year.month, year.day)
+        if month is None or day is None:
+            raise TypeError("set_start_date/set_end_date take (year, month, day) or a date")
+        return datetime(year, month, day)
+
+    def set_start_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
+        self.start_date = self._as_datetime(year, month, day)
+        self._time = self.start_date
+
+    def set_end_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
+        self.end_date = self._as_datetime(year, month, day)
+
+    def set_cash(self, starting_cash: float) -> None:
+        self.portfolio.cash = float(starting_cash)
+
+    def get_parameter(self, name: str, default_value: Any = None) -> Any:
+        value = self._require_engine().parameters.get(name)
+        if value is None:
+            return default_value
+        if isinstance(default_value, bool) or default_value is None or isinstance(default_value, str):
+            return value
+        try:  # LEAN parses to the default's type and falls back to the default when it cannot
+            return type(default_value)(value)
+        except ValueError:
+            return default_value
+
+    def add_equity(self, ticker: str, resolution: Resolution | None = None) -> Equity:
+        return self._require_engine().add_equity(ticker)
+
+    def add_option(self, underlying: str | Symbol, resolution: Resolution | None = None) -> Option:
+        return self._require_engine().add_option(underlying)
+
+    # -- clock -----------------------------------------------------------------------------
+    @property
+    def time(self) -> datetime:
+        return self._time
+
+    @property
+    def utc_time(self) -> datetime:
+        return self._time.replace(tzinfo=NEW_YORK).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    # -- orders ----------------------------------------------------------------------------
+    def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
+                     tag: str = "") -> OrderTicket:
+        return self._require_engine().brokerage.market_order(_symbol_of(symbol), quantity, tag)
+
+    def limit_order(self, symbol: Symbol, quantity: float, limit_price: float,
+                    asynchronous: bool = False, tag: str = "") -> OrderTicket:
+        return self._require_engine().brokerage.limit_order(_symbol_of(symbol), quantity, limit_price, tag)
+
+    def combo_market_order(self, legs: list[Leg], quantity: int, asynchronous: bool = False,
+                           tag: str = "") -> list[OrderTicket]:
+        return self._require_engine().brokerage.combo_order(legs, quantity, None, tag)
+
+    def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
+                          asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
+        return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
+
+    # -- logging ---------------------------------------------------------------------------
+    def log(self, message: str) -> None:
+        self._require_engine().write_log("LOG", self._time, message)
+
+    def debug(self, message: str) -> None:
+        self._require_engine().write_log("DEBUG", self._time, message)
+
+    def error(self, message: str) -> None:
+        self._require_engine().write_log("ERROR", self._time, message)
+
+
+def _symbol_of(target: Any) -> Symbol:
+    if isinstance(target, Symbol):
+        return target
+    symbol = getattr(target, "symbol", None)
+    if isinstance(symbol, Symbol):
+        return symbol
+    raise TypeError(f"Expected a Symbol (or a security/contract), got {type(target).__name__}")

@@ -1,0 +1,174 @@
+"""Run main.py's algorithm offline on the synthetic market and print a summary.
+
+    python -m harness.runner [--days 21] [--start 2015-12-23] [--seed 7] [--storage storage]
+                             [--param name=value ...] [--fresh] [--log-file backtests/harness.log]
+
+Parameters come from config.json like in LEAN; --start/--days set start_date/end_date, --param
+overrides any other. The Object Store is the --storage folder (LEAN's local store is storage/ too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HARNESS_DIR = Path(__file__).resolve().parent
+
+
+def install_fake_lean() -> None:
+    """Make ``from AlgorithmImports import *`` resolve to the harness (never at the repo root)."""
+    for path in (str(REPO_ROOT), str(HARNESS_DIR)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+
+install_fake_lean()
+
+from harness.calendar import trading_days  # noqa: E402
+from harness.engine import HarnessEngine, RunResult  # noqa: E402
+from harness.market import MarketConfig  # noqa: E402
+from harness.qc_algorithm import QCAlgorithm  # noqa: E402
+
+
+def load_parameters(config_path: Path) -> dict[str, str]:
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    parameters = config.get("parameters", {})
+    if not all(isinstance(v, str) for v in parameters.values()):
+        raise SystemExit(f"{config_path}: every value in 'parameters' must be a string (LEAN rule)")
+    return dict(parameters)
+
+
+def load_algorithm_class(main_path: Path = REPO_ROOT / "main.py") -> type[QCAlgorithm]:
+    """The QCAlgorithm subclass *defined* in main.py (LEAN's rule), loaded as module ``main``."""
+    spec = importlib.util.spec_from_file_location("main", main_path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {main_path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules["main"] = module
+    spec.loader.exec_module(module)
+    found = [obj for obj in vars(module).values()
+             if inspect.isclass(obj) and issubclass(obj, QCAlgorithm) and obj is not QCAlgorithm
+             and obj.__module__ == "main"]
+    if len(found) != 1:
+        raise SystemExit(f"{main_path} must define exactly one QCAlgorithm subclass, found {len(found)}")
+    return found[0]
+
+
+class ProgressBar:
+    """A progress bar on stderr, shown only once a run has taken more than ``delay`` seconds."""
+
+    def __init__(self, stream: TextIO = sys.stderr, delay: float = 2.0, width: int = 30) -> None:
+        self._stream, self._delay, self._width = stream, delay, width
+        self._started = time.perf_counter()
+        self._shown = False
+        self._last_quarter = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if time.perf_counter() - self._started < self._delay and done < total:
+            return
+        if not self._shown and done >= total:
+            return  # finished before the delay: nothing to show
+        self._shown = True
+        fraction = done / total if total else 1.0
+        if self._stream.isatty():
+            filled = int(self._width * fraction)
+            bar = "#" * filled + "." * (self._width - filled)
+            end = "\n" if done >= total else ""
+            self._stream.write(f"\r[{bar}] {done}/{total} days{end}")
+        elif int(fraction * 4) > self._last_quarter:
+            self._last_quarter = int(fraction * 4)
+            self._stream.write(f"progress: {done}/{total} trading days\n")
+        self._stream.flush()
+
+
+def run(days: int, start: date | None, seed: int, storage: Path, overrides: dict[str, str],
+        config_path: Path = REPO_ROOT / "config.json", fresh: bool = False,
+        market: MarketConfig | None = None,
+        on_day: Callable[[int, int], None] | None = None, **engine_args: Any) -> tuple[HarnessEngine, RunResult]:
+    parameters = load_parameters(config_path)
+    parameters.update(overrides)
+    first = start or date.fromisoformat(parameters.get("start_date", "2015-12-23"))
+    calendar = trading_days(first, days)
+    parameters["start_date"] = calendar[0].isoformat()
+    parameters["end_date"] = calendar[-1].isoformat()
+    if fresh and storage.exists():
+        shutil.rmtree(storage)
+    market_config = replace(market or MarketConfig(), seed=seed)
+    engine = HarnessEngine(load_algorithm_class(), parameters, storage, market_config=market_config,
+                           on_day=on_day, **engine_args)
+    return engine, engine.run()
+
+
+def summary(engine: HarnessEngine, result: RunResult) -> str:
+    counters = getattr(getattr(engine.algorithm, "adapter", None), "bot", None)
+    counts = getattr(counters, "counters", {}) if counters is not None else {}
+    pnl = result.end_equity - result.start_equity
+    lines = [
+        "Offline harness backtest (synthetic market)",
+        f"  period            {result.start} .. {result.end} ({result.trading_days} trading days)",
+        f"  slices            {result.slices:,} ({result.slices / max(result.elapsed_seconds, 1e-9):,.0f} per second)",
+        f"  orders            {result.orders} (bot submitted {counts.get('orders_submitted', 0)}, "
+        f"rejected {counts.get('orders_rejected', 0)})",
+        f"  fills             {result.fills}",
+        f"  fees              {result.fees:,.2f}",
+        f"  start equity      {result.start_equity:,.2f}",
+        f"  end equity        {result.end_equity:,.2f} ({pnl:+,.2f})",
+        f"  positions opened  {counts.get('positions_opened', 0)}",
+        f"  positions closed  {counts.get('positions_closed', 0)}",
+        f"  object store      {len(result.keys_written)} keys written to {engine.object_store.root}: "
+        + ", ".join(result.keys_written),
+        f"  elapsed           {result.elapsed_seconds:.1f} s",
+    ]
+    return "\n".join(lines)
+
+
+def _parse_overrides(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--param needs name=value, got {item!r}")
+        out[name.strip()] = value
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make backtest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=21, help="trading days to run (default 21)")
+    parser.add_argument("--start", type=date.fromisoformat, default=None,
+                        help="first day, YYYY-MM-DD (default: config.json start_date)")
+    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    parser.add_argument("--storage", type=Path, default=REPO_ROOT / "storage",
+                        help="Object Store folder (default storage/)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a config.json parameter (repeatable)")
+    parser.add_argument("--fresh", action="store_true", help="empty the storage folder first")
+    parser.add_argument("--log-file", type=Path, default=REPO_ROOT / "backtests" / "harness.log",
+                        help="where the algorithm's log goes (default backtests/harness.log)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.days <= 2520:
+        parser.error("--days must be between 1 and 2520")
+    engine, result = run(args.days, args.start, args.seed, args.storage,
+                         _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar())
+    args.log_file.parent.mkdir(parents=True, exist_ok=True)
+    args.log_file.write_text("\n".join(result.logs) + "\n", encoding="utf-8")
+    print(summary(engine, result))
+    print(f"  log               {args.log_file} ({len(result.logs)} lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""LEAN entry point: the options bot's QCAlgorithm. Thin on purpose: it reads the parameters,
+subscribes to the underlying and its option chain, and forwards LEAN's events to the bot
+(execution/lean_adapter.py). Run it with `lean backtest .`, `lean live deploy .`, or offline with
+`make backtest`."""
+
+from datetime import timedelta
+
+from AlgorithmImports import OrderEvent, QCAlgorithm, Resolution, Slice
+
+from execution.lean_adapter import LeanBotAdapter
+from models.bot_config import BotConfig
+from models.exceptions import ConfigurationError
+from utils.logging_config import LeanLogHandler, configure_logging
+
+
+class OptionsBotAlgorithm(QCAlgorithm):
+    def initialize(self) -> None:
+        configure_logging(LeanLogHandler(self))
+        try:
+            config = BotConfig.from_parameters(lambda name: self.get_parameter(name))
+        except ConfigurationError as exc:
+            self.error(f"CONFIGURATION_INVALID {exc}")
+            raise
+        self.set_start_date(config.start_date.year, config.start_date.month, config.start_date.day)
+        self.set_end_date(config.end_date.year, config.end_date.month, config.end_date.day)
+        self.set_cash(config.cash)
+        equity = self.add_equity(config.ticker, Resolution.MINUTE)
+        option = self.add_option(config.ticker, Resolution.MINUTE)
+        strikes, min_dte, max_dte = config.filter_strikes, config.filter_min_dte, config.filter_max_dte
+        option.set_filter(lambda u: u.strikes(-strikes, strikes).expiration(min_dte, max_dte))
+        self.adapter = LeanBotAdapter(self, config, equity.symbol, option.symbol)
+        self.schedule.on(self.date_rules.every_day(equity.symbol),
+                         self.time_rules.every(timedelta(minutes=config.snapshot_minutes)),
+                         self.adapter.save_state)
+
+    def on_data(self, slice: Slice) -> None:
+        self.adapter.on_data(slice)
+
+    def on_order_event(self, order_event: OrderEvent) -> None:
+        self.adapter.on_order_event(order_event)
+
+    def on_end_of_algorithm(self) -> None:
+        self.adapter.save_state()

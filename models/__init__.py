@@ -1,0 +1,1 @@
+"""Plain data and pure rules. Standard library only: no I/O, no LEAN."""

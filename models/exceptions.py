@@ -1,0 +1,22 @@
+"""The project's error hierarchy. Every error the bot raises on purpose is a ``TradingError``."""
+
+from __future__ import annotations
+
+
+class TradingError(Exception):
+    """Base class of every error the bot raises on purpose."""
+
+
+class ConfigurationError(TradingError, ValueError):
+    """A parameter (config.json, environment) is missing, malformed or out of range.
+
+    ``parameter`` names the offending setting so that the message tells the user what to fix.
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"parameter '{parameter}': {message}")
+        self.parameter = parameter
+
+
+class SnapshotFormatError(TradingError, ValueError):
+    """A state snapshot read from the Object Store does not match the shared schema."""

@@ -1,0 +1,50 @@
+"""Market data the bot's decisions read, copied out of LEAN objects once per use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from models.bot_config import Right
+
+
+@dataclass(frozen=True)
+class ContractQuote:
+    """One option contract's quote. ``delta``/``iv`` are 0.0 when LEAN has none yet."""
+
+    symbol: str
+    right: Right
+    strike: float
+    expiry: date
+    bid: float
+    ask: float
+    open_interest: float = 0.0
+    iv: float = 0.0
+    delta: float = 0.0
+
+    @property
+    def mid(self) -> float:
+        return (self.bid + self.ask) / 2.0
+
+    @property
+    def has_two_sided_quote(self) -> bool:
+        return self.bid > 0.0 and self.ask >= self.bid
+
+    @property
+    def spread_pct(self) -> float:
+        """(ask - bid) / mid; infinite without a two-sided quote."""
+        mid = self.mid
+        return (self.ask - self.bid) / mid if self.has_two_sided_quote and mid > 0 else float("inf")
+
+    def days_to_expiry(self, today: date) -> int:
+        return (self.expiry - today).days
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    """The account figures the snapshot reports, read from LEAN's portfolio."""
+
+    total_portfolio_value: float
+    cash: float
+    unrealized_profit: float
+    total_fees: float

@@ -1,0 +1,60 @@
+"""Orders as the bot thinks of them, independent of LEAN's classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+
+class OrderKind(str, Enum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class OrderPurpose(str, Enum):
+    ENTRY = "entry"
+    EXPIRY_GUARD = "expiry_guard"
+
+
+class OrderState(str, Enum):
+    SUBMITTED = "submitted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    INVALID = "invalid"
+    OTHER = "other"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderState.FILLED, OrderState.CANCELED, OrderState.INVALID)
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """An order the bot wants placed. ``quantity`` is signed contracts (+ buy, - sell)."""
+
+    client_id: str
+    symbol: str
+    quantity: int
+    purpose: OrderPurpose
+    kind: OrderKind = OrderKind.MARKET
+    limit_price: float | None = None
+    position_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderUpdate:
+    """One LEAN OrderEvent, translated. ``client_id`` is None for orders the bot did not place
+    (option exercise/assignment/expiry, manual orders)."""
+
+    order_id: int
+    client_id: str | None
+    symbol: str
+    state: OrderState
+    fill_price: float
+    fill_quantity: int
+    fee: float
+    time: datetime
+    is_assignment: bool = False
+    message: str = ""

@@ -1,0 +1,1 @@
+"""Cross-cutting helpers used by the algorithm, the sidecar and the notebooks."""

@@ -1,0 +1,201 @@
+"""Object Store keys and JSON schemas shared by the algorithm, the sidecar and research.ipynb.
+
+This module is the only place that names an Object Store key or defines what a stored document
+looks like. LEAN's key rule (Engine/Storage/LocalObjectStore.cs) allows at most one dot and no
+colon, so versions live *inside* documents (``schema_version``), never in key names.
+
+Parsing is strict about what a reader needs (required fields and their types) and lenient about
+what it does not know (extra fields are ignored), so a newer writer does not break an older
+reader of the same ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from models.exceptions import SnapshotFormatError
+
+SCHEMA_VERSION = 1
+STATE_KIND = "options_bot_state"
+
+KEY_ROOT = "options_bot"
+STATE_KEY = f"{KEY_ROOT}/state.json"
+
+# LEAN's LocalObjectStore path rule, verbatim.
+LEAN_KEY_PATTERN = re.compile(r"^\.?[a-zA-Z0-9\\/_#\-\$= ]+\.?[a-zA-Z0-9]*$")
+
+EQUITY_HISTORY_LIMIT = 2_000
+
+
+def is_valid_key(key: str) -> bool:
+    """True when LEAN's Object Store accepts ``key``."""
+    return bool(LEAN_KEY_PATTERN.match(key)) and key.count("/") <= 100 and key.count("\\") <= 100
+
+
+@dataclass(frozen=True)
+class PositionSnapshot:
+    """One bot-managed position as stored in the state snapshot."""
+
+    id: str
+    symbol: str
+    underlying: str
+    right: str  # "call" | "put"
+    strike: float
+    expiry: str  # ISO date
+    side: str  # "long" | "short"
+    quantity: int  # contracts, signed: negative for short
+    entry_price: float
+    mark_price: float | None
+    multiplier: float
+    unrealized_pnl: float
+    realized_pnl: float
+    fees: float
+    opened_at: str  # ISO datetime, algorithm time
+    status: str  # "open" | "closing" | "closed"
+
+
+@dataclass(frozen=True)
+class EquitySummary:
+    total_portfolio_value: float
+    cash: float
+    unrealized_profit: float
+    total_fees: float
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    algorithm_time: datetime  # UTC, the algorithm's clock
+    mode: str  # "backtest" | "live"
+    ticker: str
+    underlying_price: float | None
+    equity: EquitySummary
+    positions: list[PositionSnapshot]
+    counters: dict[str, int]
+    parameters: dict[str, str]
+    equity_history: list[tuple[datetime, float]] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "kind": STATE_KIND,
+            "algorithm_time": _iso(self.algorithm_time),
+            "mode": self.mode,
+            "ticker": self.ticker,
+            "underlying_price": self.underlying_price,
+            "equity": asdict(self.equity),
+            "equity_history": [[_iso(t), v] for t, v in self.equity_history[-EQUITY_HISTORY_LIMIT:]],
+            "positions": [asdict(p) for p in self.positions],
+            "counters": dict(self.counters),
+            "parameters": dict(self.parameters),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _require(doc: dict[str, Any], name: str, kinds: type | tuple[type, ...], where: str) -> Any:
+    if name not in doc:
+        raise SnapshotFormatError(f"{where}: missing field '{name}'")
+    value = doc[name]
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise SnapshotFormatError(f"{where}.{name}: expected {kinds}, got a boolean")
+    if not isinstance(value, kinds):
+        raise SnapshotFormatError(f"{where}.{name}: expected {kinds}, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SnapshotFormatError(f"{where}.{name}: not a finite number")
+    return value
+
+
+def _parse_time(text: str, where: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SnapshotFormatError(f"{where}: not an ISO datetime: {text!r}") from None
+    if moment.tzinfo is None:
+        raise SnapshotFormatError(f"{where}: datetime without a time zone: {text!r}")
+    return moment
+
+
+_NUMBER = (int, float)
+_POSITION_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str, "symbol": str, "underlying": str, "right": str, "strike": _NUMBER, "expiry": str,
+    "side": str, "quantity": int, "entry_price": _NUMBER, "mark_price": (int, float, type(None)),
+    "multiplier": _NUMBER, "unrealized_pnl": _NUMBER, "realized_pnl": _NUMBER, "fees": _NUMBER,
+    "opened_at": str, "status": str,
+}
+
+
+def _parse_position(raw: Any, where: str) -> PositionSnapshot:
+    if not isinstance(raw, dict):
+        raise SnapshotFormatError(f"{where}: expected an object")
+    values = {name: _require(raw, name, kinds, where) for name, kinds in _POSITION_FIELDS.items()}
+    for name in ("strike", "entry_price", "multiplier", "unrealized_pnl", "realized_pnl", "fees"):
+        values[name] = float(values[name])
+    if values["mark_price"] is not None:
+        values["mark_price"] = float(values["mark_price"])
+    return PositionSnapshot(**values)
+
+
+def parse_state_snapshot(text: str | bytes) -> StateSnapshot:
+    """Parse and validate a stored state snapshot; raise ``SnapshotFormatError`` if it is not one.
+
+    A torn or half-written file (LEAN writes non-atomically) fails here rather than later.
+    """
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotFormatError(f"state snapshot is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise SnapshotFormatError("state snapshot: expected a JSON object")
+    version = _require(doc, "schema_version", int, "state")
+    if version != SCHEMA_VERSION:
+        raise SnapshotFormatError(
+            f"state: schema_version {version} is not supported (this reader knows {SCHEMA_VERSION})")
+    if doc.get("kind") != STATE_KIND:
+        raise SnapshotFormatError(f"state: kind must be '{STATE_KIND}'")
+    equity_raw = _require(doc, "equity", dict, "state")
+    equity = EquitySummary(**{
+        name: float(_require(equity_raw, name, _NUMBER, "state.equity"))
+        for name in ("total_portfolio_value", "cash", "unrealized_profit", "total_fees")
+    })
+    positions_raw = _require(doc, "positions", list, "state")
+    history_raw = doc.get("equity_history", [])
+    if not isinstance(history_raw, list):
+        raise SnapshotFormatError("state.equity_history: expected a list")
+    history: list[tuple[datetime, float]] = []
+    for i, point in enumerate(history_raw):
+        if (not isinstance(point, list) or len(point) != 2 or not isinstance(point[0], str)
+                or not isinstance(point[1], _NUMBER) or isinstance(point[1], bool)):
+            raise SnapshotFormatError(f"state.equity_history[{i}]: expected [iso_time, value]")
+        history.append((_parse_time(point[0], f"state.equity_history[{i}]"), float(point[1])))
+    counters = _require(doc, "counters", dict, "state")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in counters.values()):
+        raise SnapshotFormatError("state.counters: every counter must be an integer")
+    parameters = _require(doc, "parameters", dict, "state")
+    if not all(isinstance(v, str) for v in parameters.values()):
+        raise SnapshotFormatError("state.parameters: every parameter must be a string (LEAN rule)")
+    underlying = _require(doc, "underlying_price", (int, float, type(None)), "state")
+    return StateSnapshot(
+        schema_version=version,
+        algorithm_time=_parse_time(_require(doc, "algorithm_time", str, "state"), "state.algorithm_time"),
+        mode=_require(doc, "mode", str, "state"),
+        ticker=_require(doc, "ticker", str, "state"),
+        underlying_price=None if underlying is None else float(underlying),
+        equity=equity,
+        positions=[_parse_position(p, f"state.positions[{i}]") for i, p in enumerate(positions_raw)],
+        counters=dict(counters),
+        parameters=dict(parameters),
+        equity_history=history,
+    )
