@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from models.bot_config import Right
 from models.exceptions import TradingError
@@ -19,7 +19,7 @@ from utils.logging_config import get_logger
 logger = get_logger(__name__)
 
 
-class PositionStatus(str, Enum):
+class PositionStatus(StrEnum):
     OPEN = "open"
     CLOSING = "closing"
     CLOSED = "closed"

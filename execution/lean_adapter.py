@@ -8,7 +8,7 @@ entry rule is about to act.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from AlgorithmImports import (
     OptionChain,
@@ -115,7 +115,7 @@ class LeanBotAdapter:
             held = self._held_quotes(chain)
             candidates = self._candidates(chain) if self.bot.wants_candidates() else None
             self.bot.on_market(self._algorithm.time, spot, held, candidates)
-        except Exception as exc:  # noqa: BLE001 - one bad slice must not stop a live algorithm
+        except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})
             self.bot.record_failure("on_data", exc)
 
@@ -144,7 +144,7 @@ class LeanBotAdapter:
     def on_order_event(self, event: OrderEvent) -> None:
         try:
             self.bot.on_order_update(self._translate(event))
-        except Exception as exc:  # noqa: BLE001 - the book logs and suspends entries instead
+        except Exception as exc:
             logger.exception("ORDER_EVENT_FAILED", extra={"order_id": int(event.order_id)})
             self.bot.record_failure("on_order_event", exc)
 
@@ -156,7 +156,7 @@ class LeanBotAdapter:
         return OrderUpdate(
             order_id=int(event.order_id), client_id=client_id, symbol=self.broker.remember(event.symbol),
             state=_STATES.get(event.status, OrderState.OTHER), fill_price=float(event.fill_price),
-            fill_quantity=int(round(float(event.fill_quantity))), fee=fee,
+            fill_quantity=round(float(event.fill_quantity)), fee=fee,
             time=self._algorithm.time, is_assignment=bool(event.is_assignment),
             message=str(event.message or ""))
 
@@ -168,11 +168,11 @@ class LeanBotAdapter:
             mode = "live" if self._algorithm.live_mode else "backtest"
             text = self.bot.snapshot(now, mode).to_json()
             return bool(self._algorithm.object_store.save(STATE_KEY, text))
-        except Exception:  # noqa: BLE001 - persistence failure is reported, trading goes on
+        except Exception:
             logger.exception("STATE_SAVE_FAILED", extra={"key": STATE_KEY})
             return False
 
 
 def utc_now_of(algorithm: QCAlgorithm) -> datetime:
     moment = algorithm.utc_time
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

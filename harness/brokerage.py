@@ -113,7 +113,7 @@ class HarnessBrokerage:
             return "Order quantity must be a non-zero number"
         if order.symbol.security_type == SecurityType.OPTION and order.quantity != int(order.quantity):
             return "Option order quantity must be whole contracts"
-        if order.limit_price is not None and not (math.isfinite(order.limit_price) and order.limit_price >= 0):
+        if order._limit_price is not None and not (math.isfinite(order._limit_price) and order._limit_price >= 0):
             return "Limit price must be a finite, non-negative number"
         bid, ask = self._market().quote(order.symbol)
         if bid <= 0 and ask <= 0:
@@ -124,7 +124,8 @@ class HarnessBrokerage:
         if symbol.security_type != SecurityType.OPTION or quantity >= 0:
             return 0.0
         spot = self._market().spot
-        otm = spot - symbol.id.strike_price if symbol.id.option_right == OptionRight.PUT else symbol.id.strike_price - spot
+        strike = symbol.id.strike_price
+        otm = spot - strike if symbol.id.option_right == OptionRight.PUT else strike - spot
         per_share = max(0.2 * spot - max(otm, 0.0), 0.1 * spot)
         multiplier = self._securities[symbol].symbol_properties.contract_multiplier
         return per_share * multiplier * abs(quantity)
@@ -152,7 +153,7 @@ class HarnessBrokerage:
                is_assignment: bool = False) -> OrderEvent:
         return OrderEvent(order.id, order.symbol, self._utc(), status, order.direction, fill_price,
                           fill_quantity, order.quantity, OrderFee(CashAmount(fee)), is_assignment,
-                          message, order.limit_price, self._ticket(order))
+                          message, order._limit_price, self._ticket(order))
 
     def _submit(self, order: Order) -> None:
         reason = self._invalid_reason(order)
@@ -175,7 +176,7 @@ class HarnessBrokerage:
         if isinstance(directive, PartialFill):  # a limit order: the part is applied when crossed
             self._partial_limits[order.id] = directive
         if order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
-            self._fill(order, order.remaining, self._side_price(order))
+            self._fill(order, order._remaining, self._side_price(order))
 
     def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
         order = self._new_order(symbol, quantity, OrderType.MARKET, tag)
@@ -197,7 +198,7 @@ class HarnessBrokerage:
         orders = []
         for leg in legs:
             order = self._new_order(leg.symbol, leg.quantity * quantity, kind, tag)
-            order.group_id, order.group_quantity, order.group_limit_price = group, quantity, limit_price
+            order._group_id, order._group_quantity, order._group_limit_price = group, quantity, limit_price
             orders.append(order)
         reasons = [r for r in (self._invalid_reason(o) for o in orders) if r]
         if reasons:  # LEAN rejects the whole group when one leg is invalid
@@ -221,19 +222,19 @@ class HarnessBrokerage:
     # -- fills -----------------------------------------------------------------------------
     def _side_price(self, order: Order) -> float:
         bid, ask = self._market().quote(order.symbol)
-        return ask if order.remaining > 0 else max(bid, 0.0)
+        return ask if order._remaining > 0 else max(bid, 0.0)
 
     def _fill(self, order: Order, quantity: float, price: float, message: str = "",
               is_assignment: bool = False, charge_fee: bool = True) -> None:
-        first = order.filled_quantity == 0
+        first = order._filled_quantity == 0
         fee = self.fees.fee(order, quantity, first) if charge_fee else 0.0
         security = self._securities[order.symbol]
         multiplier = security.symbol_properties.contract_multiplier
-        security.holdings.apply_fill(quantity, price, fee)
+        security.holdings._apply_fill(quantity, price, fee)
         self._portfolio.cash -= quantity * price * multiplier + fee
-        order.filled_quantity += quantity
-        order.fill_value += quantity * price
-        done = abs(order.remaining) < 1e-9
+        order._filled_quantity += quantity
+        order._fill_value += quantity * price
+        done = abs(order._remaining) < 1e-9
         order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
         self.fill_count += 1
         self.fees_paid += fee
@@ -246,12 +247,12 @@ class HarnessBrokerage:
                        and o.id not in self._hold_open and o.type != OrderType.OPTION_EXERCISE]
         groups: dict[int, list[Order]] = {}
         for order in open_orders:
-            if order.type == OrderType.COMBO_LIMIT and order.group_id is not None:
-                groups.setdefault(order.group_id, []).append(order)
+            if order.type == OrderType.COMBO_LIMIT and order._group_id is not None:
+                groups.setdefault(order._group_id, []).append(order)
             elif order.type == OrderType.LIMIT:
                 self._work_limit(order)
             else:  # remainder of a partially filled market order
-                self._fill(order, order.remaining, self._side_price(order))
+                self._fill(order, order._remaining, self._side_price(order))
         for legs in groups.values():
             self._work_combo_limit(legs)
 
@@ -259,25 +260,25 @@ class HarnessBrokerage:
         return price <= limit if quantity > 0 else price >= limit
 
     def _work_limit(self, order: Order) -> None:
-        assert order.limit_price is not None
+        assert order._limit_price is not None
         price = self._side_price(order)
-        if price > 0 and self._crossed(order.remaining, price, order.limit_price):
+        if price > 0 and self._crossed(order._remaining, price, order._limit_price):
             self._fill_with_script(order, price)
 
     def _fill_with_script(self, order: Order, price: float) -> None:
         partial = self._partial_limits.pop(order.id, None)
         if partial is None:
-            self._fill(order, order.remaining, price)
+            self._fill(order, order._remaining, price)
             return
         if partial.remainder == "never":
             self._hold_open.add(order.id)
-        part = math.floor(abs(order.remaining) * partial.fraction)
+        part = math.floor(abs(order._remaining) * partial.fraction)
         if part > 0:
-            self._fill(order, math.copysign(part, order.remaining), price)
+            self._fill(order, math.copysign(part, order._remaining), price)
 
     def _work_combo_limit(self, legs: list[Order]) -> None:
-        group_quantity = legs[0].group_quantity
-        limit = legs[0].group_limit_price
+        group_quantity = legs[0]._group_quantity
+        limit = legs[0]._group_limit_price
         assert limit is not None
         net = 0.0
         for order in legs:

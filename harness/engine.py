@@ -78,7 +78,7 @@ class HarnessEngine:
         return self._market
 
     def add_equity(self, ticker: str) -> Equity:
-        symbol = Symbol.create_equity(ticker.upper())
+        symbol = Symbol._create_equity(ticker.upper())
         if self._market is None:
             self._market = SyntheticMarket(symbol, self.market_config)
         elif self._market.underlying != symbol:
@@ -94,7 +94,7 @@ class HarnessEngine:
     def add_option(self, underlying: str | Symbol) -> Option:
         ticker = underlying.value if isinstance(underlying, Symbol) else str(underlying)
         equity = self.add_equity(ticker)
-        canonical = Symbol.create_canonical_option(equity.symbol)
+        canonical = Symbol._create_canonical_option(equity.symbol)
         option = Option(canonical, OPTION_PROPERTIES, lambda: (0.0, 0.0))
         self.algorithm.securities[canonical] = option
         self._options.append(option)
@@ -121,7 +121,7 @@ class HarnessEngine:
         self._chains = OptionChains()
         universe = OptionFilterUniverse(market.listed, market.spot, day)
         for option in self._options:
-            selected = apply_filter(option.option_filter, universe)
+            selected = apply_filter(option._filter, universe)
             contracts: dict[Symbol, OptionContract] = {}
             for listed in selected:
                 self._security_for(listed.symbol)
@@ -140,7 +140,7 @@ class HarnessEngine:
         for n, day in enumerate(days, start=1):
             market.start_day(day)
             self._build_chains(day)
-            firings = self.algorithm.schedule.due_on(day)
+            firings = self.algorithm.schedule._due_on(day)
             next_firing = 0
             open_at = datetime.combine(day, OPEN)
             for minute in range(1, MINUTES_PER_DAY + 1):
@@ -167,7 +167,7 @@ class HarnessEngine:
             trading_days=len(days), slices=self.slices, orders=len(self.brokerage.orders),
             fills=self.brokerage.fill_count, fees=self.brokerage.fees_paid,
             start_equity=start_equity, end_equity=algorithm.portfolio.total_portfolio_value,
-            keys_written=sorted(self.object_store.keys_written),
+            keys_written=sorted(self.object_store._written),
             elapsed_seconds=wallclock.perf_counter() - started, equity_curve=curve, logs=self.logs)
 
 

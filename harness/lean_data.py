@@ -79,7 +79,7 @@ class Greeks:
 class OptionContract:
     """One contract of a chain, as LEAN's ``OptionContract`` exposes it."""
 
-    __slots__ = ("_book", "_i", "symbol", "strike", "right", "expiry")
+    __slots__ = ("_book", "_i", "expiry", "right", "strike", "symbol")
 
     def __init__(self, book: QuoteBook, index: int, symbol: Symbol) -> None:
         self._book = book

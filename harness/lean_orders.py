@@ -55,24 +55,24 @@ class Order:
     type: OrderType
     time: datetime
     tag: str = ""
-    limit_price: float | None = None
-    group_id: int | None = None  # combo orders share a group
-    group_quantity: int = 0
-    group_limit_price: float | None = None
+    _limit_price: float | None = None
+    _group_id: int | None = None  # combo orders share a group
+    _group_quantity: int = 0
+    _group_limit_price: float | None = None
     status: OrderStatus = OrderStatus.NEW
-    filled_quantity: float = 0.0
-    fill_value: float = 0.0  # sum(price * qty) of fills, for the average
+    _filled_quantity: float = 0.0
+    _fill_value: float = 0.0  # sum(price * qty) of fills, for the average
 
     @property
     def direction(self) -> OrderDirection:
         return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL
 
     @property
-    def remaining(self) -> float:
-        return self.quantity - self.filled_quantity
+    def _remaining(self) -> float:
+        return self.quantity - self._filled_quantity
 
     @property
-    def is_open(self) -> bool:
+    def _is_open(self) -> bool:
         return self.status not in FINAL_STATUSES
 
 
@@ -105,12 +105,12 @@ class OrderTicket:
 
     @property
     def quantity_filled(self) -> float:
-        return self._order.filled_quantity
+        return self._order._filled_quantity
 
     @property
     def average_fill_price(self) -> float:
-        filled = self._order.filled_quantity
-        return self._order.fill_value / filled if filled else 0.0
+        filled = self._order._filled_quantity
+        return self._order._fill_value / filled if filled else 0.0
 
     def cancel(self, tag: str | None = None) -> bool:
         return self._cancel(self._order.id)

@@ -45,7 +45,7 @@ class SecurityHolding:
         multiplier = self._security.symbol_properties.contract_multiplier
         return (self._security.price - self.average_price) * self.quantity * multiplier
 
-    def apply_fill(self, quantity: float, price: float, fee: float) -> float:
+    def _apply_fill(self, quantity: float, price: float, fee: float) -> float:
         """Update for a fill; return the realised profit of the part that closed."""
         multiplier = self._security.symbol_properties.contract_multiplier
         realised = 0.0
@@ -102,12 +102,12 @@ class Option(Security):
 
     def __init__(self, symbol: Symbol, properties: SymbolProperties, quote: Quote) -> None:
         super().__init__(symbol, properties, quote)
-        self.option_filter: Callable[[Any], Any] | None = None
+        self._filter: Callable[[Any], Any] | None = None
 
     def set_filter(self, universe_func: Callable[[Any], Any]) -> None:
         if not callable(universe_func):
             raise TypeError("set_filter needs a callable: lambda universe: universe.strikes(...)")
-        self.option_filter = universe_func
+        self._filter = universe_func
 
 
 class SecurityManager(dict):  # type: ignore[type-arg]
@@ -170,4 +170,4 @@ class SecurityTransactionManager:
 
     def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         return [o for o in self._orders.values()
-                if o.is_open and (symbol is None or o.symbol == symbol)]
+                if o._is_open and (symbol is None or o.symbol == symbol)]

@@ -10,7 +10,7 @@ from harness.lean_enums import OptionRight, SecurityType
 class SecurityIdentifier:
     """``symbol.id``: strike, expiry and right of an option (LEAN's SecurityIdentifier)."""
 
-    __slots__ = ("security_type", "strike_price", "date", "option_right", "symbol")
+    __slots__ = ("date", "option_right", "security_type", "strike_price", "symbol")
 
     def __init__(self, security_type: SecurityType, symbol: str, strike_price: float = 0.0,
                  date: datetime | None = None, option_right: OptionRight = OptionRight.CALL) -> None:
@@ -24,7 +24,7 @@ class SecurityIdentifier:
 class Symbol:
     """An immutable, hashable security name. Options use LEAN's OSI-style ``value``."""
 
-    __slots__ = ("value", "id", "underlying", "security_type", "_hash")
+    __slots__ = ("_hash", "id", "security_type", "underlying", "value")
 
     def __init__(self, value: str, sid: SecurityIdentifier, underlying: Symbol | None = None) -> None:
         self.value = value
@@ -34,16 +34,16 @@ class Symbol:
         self._hash = hash((value, sid.security_type))
 
     @staticmethod
-    def create_equity(ticker: str) -> Symbol:
+    def _create_equity(ticker: str) -> Symbol:
         return Symbol(ticker, SecurityIdentifier(SecurityType.EQUITY, ticker))
 
     @staticmethod
-    def create_canonical_option(underlying: Symbol) -> Symbol:
+    def _create_canonical_option(underlying: Symbol) -> Symbol:
         return Symbol(f"?{underlying.value}", SecurityIdentifier(SecurityType.OPTION, underlying.value),
                       underlying)
 
     @staticmethod
-    def create_option_contract(underlying: Symbol, right: OptionRight, strike: float,
+    def _create_option_contract(underlying: Symbol, right: OptionRight, strike: float,
                                expiry: datetime) -> Symbol:
         letter = "C" if right == OptionRight.CALL else "P"
         value = f"{underlying.value:<6}{expiry:%y%m%d}{letter}{round(strike * 1000):08d}"

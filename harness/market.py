@@ -98,7 +98,7 @@ class SyntheticMarket:
             expiry_dt = datetime.combine(expiry, time(0))
             for strike in self._grid(expiry):
                 for right in (OptionRight.CALL, OptionRight.PUT):
-                    symbol = Symbol.create_option_contract(self.underlying, right, strike, expiry_dt)
+                    symbol = Symbol._create_option_contract(self.underlying, right, strike, expiry_dt)
                     listed.append(ListedContract(symbol, strike, expiry, right, weekly))
         self.listed = listed
         self.index = {c.symbol: i for i, c in enumerate(listed)}

@@ -40,11 +40,7 @@ class ObjectStore:
         self._root = Path(root)
         self._root.mkdir(parents=True, exist_ok=True)
         self._cache: dict[str, str] = {}
-        self.keys_written: set[str] = set()
-
-    @property
-    def root(self) -> Path:
-        return self._root
+        self._written: set[str] = set()
 
     def _path(self, key: str) -> Path:
         return self._root / key
@@ -61,7 +57,7 @@ class ObjectStore:
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(text, encoding="utf-8")
         self._cache[key] = text
-        self.keys_written.add(key)
+        self._written.add(key)
         return True
 
     def contains_key(self, path: str) -> bool:

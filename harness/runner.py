@@ -127,7 +127,7 @@ def summary(engine: HarnessEngine, result: RunResult) -> str:
         f"  end equity        {result.end_equity:,.2f} ({pnl:+,.2f})",
         f"  positions opened  {counts.get('positions_opened', 0)}",
         f"  positions closed  {counts.get('positions_closed', 0)}",
-        f"  object store      {len(result.keys_written)} keys written to {engine.object_store.root}: "
+        f"  object store      {len(result.keys_written)} keys written to {engine.object_store._root}: "
         + ", ".join(result.keys_written),
         f"  elapsed           {result.elapsed_seconds:.1f} s",
     ]

@@ -77,18 +77,18 @@ class ScheduledEvent:
 
 class ScheduleManager:
     def __init__(self) -> None:
-        self.events: list[ScheduledEvent] = []
+        self._events: list[ScheduledEvent] = []
 
     def on(self, date_rule: DateRule, time_rule: TimeRule, callback: Callable[[], Any]) -> ScheduledEvent:
         if not callable(callback):
             raise TypeError("schedule.on needs a callable")
         event = ScheduledEvent(f"{date_rule.name}: {time_rule.name}", date_rule, time_rule, callback)
-        self.events.append(event)
+        self._events.append(event)
         return event
 
-    def due_on(self, day: date) -> list[tuple[datetime, ScheduledEvent]]:
+    def _due_on(self, day: date) -> list[tuple[datetime, ScheduledEvent]]:
         """Every firing of every event on ``day``, in time order (stable for equal times)."""
-        firings = [(moment, event) for event in self.events if event.date_rule.applies(day)
+        firings = [(moment, event) for event in self._events if event.date_rule.applies(day)
                    for moment in event.time_rule.times(day)]
         firings.sort(key=lambda pair: pair[0])
         return firings

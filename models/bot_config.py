@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from models.exceptions import ConfigurationError
@@ -21,14 +21,14 @@ from models.exceptions import ConfigurationError
 TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,5}(\.[A-Z])?$")
 
 
-class OptionSide(str, Enum):
+class OptionSide(StrEnum):
     """Whether the entry rule buys (long premium) or sells (short premium) the option."""
 
     BUY = "buy"
     SELL = "sell"
 
 
-class Right(str, Enum):
+class Right(StrEnum):
     CALL = "call"
     PUT = "put"
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class OrderKind(str, Enum):
+class OrderKind(StrEnum):
     MARKET = "market"
     LIMIT = "limit"
 
 
-class OrderPurpose(str, Enum):
+class OrderPurpose(StrEnum):
     ENTRY = "entry"
     EXPIRY_GUARD = "expiry_guard"
 
 
-class OrderState(str, Enum):
+class OrderState(StrEnum):
     SUBMITTED = "submitted"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from models.exceptions import SnapshotFormatError
@@ -101,8 +101,8 @@ class StateSnapshot:
 
 def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 def _require(doc: dict[str, Any], name: str, kinds: type | tuple[type, ...], where: str) -> Any:

@@ -1,0 +1,41 @@
+# Every target sets up its own .venv on a fresh clone (python3 -m venv + pip install).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: help setup backtest test lint typecheck pytest bench clean
+
+help:
+	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
+	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
+	@echo "make bench     harness throughput and backtest wall time"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[api,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+backtest: $(STAMP)
+	$(PY) -m harness.runner $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/pyright
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(PY) bench/bench_harness.py
+
+clean:
+	rm -rf $(VENV) storage backtests .pytest_cache .ruff_cache .benchmarks

@@ -1,0 +1,1 @@
+"""The sidecar process (FastAPI). Uses models/ and utils/ only; nothing imports api/."""
