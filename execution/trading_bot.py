@@ -134,7 +134,7 @@ class TradingBot:
                 self.counters["unmatched_events"] += 1
                 logger.warning("FILL_UNMATCHED", extra={
                     "order_id": update.order_id, "symbol": update.symbol,
-                    "fill_quantity": update.fill_quantity, "message": update.message})
+                    "fill_quantity": update.fill_quantity, "event_message": update.message})
                 return
             position = self._open_position(pending.contract, update.time)
         try:

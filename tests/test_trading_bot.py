@@ -1,0 +1,120 @@
+"""The bot's book follows order events (partial fills included) and its rules act once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from execution.trading_bot import TradingBot
+from models.bot_config import BotConfig, Right
+from models.market_data import ContractQuote, PortfolioView
+from models.orders import OrderRequest, OrderState, OrderUpdate
+
+NOW = datetime(2016, 1, 4, 10, 0)
+EXPIRY = date(2016, 2, 5)
+
+
+class FakeBroker:
+    def __init__(self) -> None:
+        self.requests: list[OrderRequest] = []
+
+    def submit(self, request: OrderRequest) -> list[int]:
+        self.requests.append(request)
+        return [len(self.requests)]
+
+    def portfolio(self) -> PortfolioView:
+        return PortfolioView(100_000.0, 100_000.0, 0.0, 0.0)
+
+    def contract_multiplier(self, symbol: str) -> float:
+        return 100.0
+
+
+def candidates() -> list[ContractQuote]:
+    return [ContractQuote("P700", Right.PUT, 700.0, EXPIRY, 5.0, 5.2, 100, 0.3, -0.30)]
+
+
+def fill(bot: TradingBot, request: OrderRequest, quantity: int, price: float, state=OrderState.FILLED,
+         fee: float = 0.65) -> None:
+    bot.on_order_update(OrderUpdate(1, request.client_id, request.symbol, state, price, quantity, fee, NOW))
+
+
+def make_bot(**params: str) -> tuple[TradingBot, FakeBroker]:
+    broker = FakeBroker()
+    return TradingBot(BotConfig.from_parameters(params.get), broker), broker
+
+
+def test_an_entry_fill_opens_a_short_position_with_the_contract_multiplier():
+    bot, broker = make_bot(entry_quantity="3")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0)
+    (position,) = bot.book.open_positions()
+    assert position.quantity == -3 and position.side == "short" and position.multiplier == 100.0
+    position.mark_price = 4.0
+    assert position.unrealized_pnl == pytest.approx((4.0 - 5.0) * -3 * 100)  # short gains on decay
+
+
+def test_partial_fills_average_the_entry_price():
+    bot, broker = make_bot(entry_quantity="4")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    request = broker.requests[0]
+    fill(bot, request, -1, 5.0, OrderState.PARTIALLY_FILLED)
+    assert not bot.wants_candidates()  # the entry is still pending: no second entry
+    fill(bot, request, -3, 6.0)
+    (position,) = bot.book.open_positions()
+    assert position.quantity == -4 and position.entry_price == pytest.approx((5.0 + 18.0) / 4)
+    assert position.fees == pytest.approx(1.30)
+
+
+def test_the_expiry_guard_closes_once_and_realises_the_pnl():
+    bot, broker = make_bot(exit_dte="5")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -1, 5.0)
+    late = datetime(2016, 2, 1, 10, 0)  # 4 days to expiry
+    bot.on_market(late, 750.0, {})
+    bot.on_market(late, 750.0, {})
+    closes = [r for r in broker.requests if r.purpose.value == "expiry_guard"]
+    assert len(closes) == 1 and closes[0].quantity == 1
+    fill(bot, closes[0], 1, 2.0)
+    position = bot.book.positions["P00001"]
+    assert position.status.value == "closed" and position.realized_pnl == pytest.approx(300.0)
+    assert bot.counters["positions_closed"] == 1
+
+
+def test_a_fill_that_would_flip_the_position_is_refused_and_counted():
+    bot, broker = make_bot()
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -1, 5.0)
+    bot.on_order_update(OrderUpdate(9, None, "P700", OrderState.FILLED, 5.0, 2, 0.0, NOW))
+    assert bot.book.open_positions()[0].quantity == -1
+    assert bot.counters["unmatched_events"] == 1
+
+
+def test_a_fill_for_an_unknown_order_is_counted_not_booked():
+    bot, _ = make_bot()
+    bot.on_order_update(OrderUpdate(42, None, "X", OrderState.FILLED, 1.0, 1, 0.0, NOW))
+    assert bot.book.positions == {} and bot.counters["unmatched_events"] == 1
+
+
+@pytest.mark.parametrize("price", [float("nan"), -1.0])
+def test_a_fill_with_a_bad_price_leaves_the_position_as_it_was(price):
+    bot, broker = make_bot()
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -1, 5.0)
+    bot.on_order_update(OrderUpdate(2, None, "P700", OrderState.FILLED, price, 1, 0.0, NOW))
+    position = bot.book.open_positions()[0]
+    assert position.quantity == -1 and position.entry_price == 5.0
+
+
+def test_a_rejected_entry_is_counted_and_frees_the_entry_rule():
+    bot, broker = make_bot()
+    bot.on_market(NOW, 750.0, {}, candidates())
+    bot.on_order_update(OrderUpdate(1, broker.requests[0].client_id, "P700", OrderState.INVALID, 0.0, 0, 0.0,
+                                    NOW, message="Insufficient buying power"))
+    assert bot.counters["orders_rejected"] == 1 and bot.wants_candidates()
+
+
+def test_a_component_failure_suspends_new_entries():
+    bot, _ = make_bot()
+    bot.record_failure("on_data", RuntimeError("boom"))
+    assert not bot.wants_candidates() and bot.counters["component_failures"] == 1
