@@ -34,9 +34,11 @@ class FeeModel:
     min_per_order: float = 1.0
 
     def fee(self, order: Order, fill_quantity: float, first_fill: bool) -> float:
+        """The fee of this fill: the order pays max(rate x quantity, minimum) once in total."""
         rate = self.per_contract if order.symbol.security_type == SecurityType.OPTION else self.per_share
-        raw = rate * abs(fill_quantity)
-        return max(raw, self.min_per_order) if first_fill else raw
+        before = 0.0 if first_fill else max(rate * abs(order._filled_quantity), self.min_per_order)
+        after = max(rate * (abs(order._filled_quantity) + abs(fill_quantity)), self.min_per_order)
+        return after - before
 
 
 @dataclass(frozen=True)
