@@ -168,17 +168,10 @@ class HarnessBrokerage:
             return
         order.status = OrderStatus.SUBMITTED
         self._emit(self._event(order, OrderStatus.SUBMITTED))
-        if isinstance(directive, PartialFill) and order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
-            part = math.floor(abs(order.quantity) * directive.fraction)
-            if directive.remainder == "never":
-                self._hold_open.add(order.id)
-            if part > 0:
-                self._fill(order, math.copysign(part, order.quantity), self._side_price(order))
-            return
-        if isinstance(directive, PartialFill):  # a limit order: the part is applied when crossed
+        if isinstance(directive, PartialFill):  # applied at the first fill: now for market, when crossed for limit
             self._partial_limits[order.id] = directive
         if order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
-            self._fill(order, order._remaining, self._side_price(order))
+            self._fill_with_script(order, self._side_price(order))
 
     def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
         order = self._new_order(symbol, quantity, OrderType.MARKET, tag)
