@@ -1,21 +1,74 @@
-"""Logging set-up shared by every part of the bot.
+"""Logging set-up shared by every part of the bot (seed section 7).
 
 Modules log with ``logger = get_logger(__name__)`` and an UPPER_SNAKE event name as the message,
 with the event's fields in ``extra=``. Inside LEAN, ``LeanLogHandler`` forwards each record to
-the algorithm's own log (``debug``/``log``/``error`` by level) so it shows up in LEAN's output.
+the algorithm's own log (``debug``/``log``/``error`` by level) so it shows up in LEAN's output;
+LEAN throttles its log, so DEBUG stays out of it unless asked for. Elsewhere (sidecar, harness
+log file) ``StructuredFormatter`` writes one JSON object per record.
+
+``REQUIRED_FIELDS`` lists the fields each event must carry (seed 7.3); tests hold every emitter
+to it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from collections.abc import Callable
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import IO, Any, Protocol
 
 ROOT_LOGGER = "options_bot"
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName"}
+
+
+# Seed 7.3: the fields each event must carry in ``extra=`` (more are welcome).
+REQUIRED_FIELDS: dict[str, frozenset[str]] = {
+    "TRADE_OPENED": frozenset({"trade_id", "symbol", "side", "quantity", "price", "order_id"}),
+    "TRADE_CLOSED": frozenset({"trade_id", "symbol", "quantity", "price", "order_id", "realized_pnl"}),
+    "ORDER_SUBMITTED": frozenset({"order_id", "symbol", "quantity", "order_type"}),
+    "ORDER_FILLED": frozenset({"order_id", "fill_price", "fill_quantity", "remaining_quantity"}),
+    "ORDER_REJECTED": frozenset({"order_id", "symbol", "reason"}),
+    "RISK_LIMIT_EXCEEDED": frozenset({"limit_type", "current_value", "limit_value", "action_taken",
+                                      "position_id"}),
+    "COMPONENT_FAILED": frozenset({"component", "operation", "error", "error_type", "recoverable",
+                                   "context"}),
+    "RETRY_ATTEMPT": frozenset({"function", "attempt", "next_delay", "error"}),
+    "RETRY_EXHAUSTED": frozenset({"function", "attempts", "error"}),
+}
+
+
+def missing_fields(event: str, fields: dict[str, Any]) -> frozenset[str]:
+    """The required fields of ``event`` that ``fields`` lacks (empty for unlisted events)."""
+    return REQUIRED_FIELDS.get(event, frozenset()) - fields.keys()
+
+
+class StructuredFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, event, source location and the extras.
+
+    The time is the record's creation time; inside LEAN the algorithm's own time is carried by
+    the events that need it (audit entries, snapshots).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "module": record.module,
+            "function": record.funcName,
+            "line": record.lineno,
+        }
+        for key, value in record_fields(record).items():
+            entry.setdefault(key, value)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
 
 
 class AlgorithmLog(Protocol):
@@ -71,12 +124,20 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(f"{ROOT_LOGGER}.{name}")
 
 
-def configure_logging(handler: logging.Handler, level: int = logging.INFO) -> logging.Logger:
-    """Route the project's logs to ``handler`` (replacing a previous one of the same type)."""
+def configure_logging(handler: logging.Handler | None = None, level: int | str = logging.INFO,
+                      structured: bool = True, stream: IO[str] | None = None) -> logging.Logger:
+    """Route the project's logs to ``handler`` (replacing a previous one of the same type).
+
+    Without a handler, logs go to ``stream`` (stdout) as JSON (``structured``) or as plain text.
+    """
+    if handler is None:
+        handler = logging.StreamHandler(stream or sys.stdout)
+        handler.setFormatter(StructuredFormatter() if structured else logging.Formatter(
+            "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s"))
     root = logging.getLogger(ROOT_LOGGER)
     for old in [h for h in root.handlers if type(h) is type(handler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
     root.propagate = False
     return root

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from models.exceptions import SnapshotFormatError
@@ -30,6 +30,33 @@ STATE_KEY = f"{KEY_ROOT}/state.json"
 LEAN_KEY_PATTERN = re.compile(r"^\.?[a-zA-Z0-9\\/_#\-\$= ]+\.?[a-zA-Z0-9]*$")
 
 EQUITY_HISTORY_LIMIT = 2_000
+
+# The audit trail: one folder per UTC day of algorithm time, written in numbered chunks so that
+# one append never rewrites the day (``save`` replaces a whole value; LEAN has no append).
+AUDIT_PREFIX = f"{KEY_ROOT}/audit"
+_AUDIT_CHUNK_KEY = re.compile(r"^" + re.escape(AUDIT_PREFIX) + r"/(\d{4}-\d{2}-\d{2})/chunk_(\d{6})\.jsonl$")
+
+
+def audit_day_prefix(day: date) -> str:
+    return f"{AUDIT_PREFIX}/{day.isoformat()}/"
+
+
+def audit_chunk_key(day: date, sequence: int) -> str:
+    """``options_bot/audit/2015-12-23/chunk_000001.jsonl`` — one dot, as LEAN's key rule needs."""
+    if not 0 <= sequence <= 999_999:
+        raise ValueError(f"audit chunk sequence out of range: {sequence}")
+    return f"{audit_day_prefix(day)}chunk_{sequence:06d}.jsonl"
+
+
+def parse_audit_chunk_key(key: str) -> tuple[date, int] | None:
+    """(day, sequence) of an audit chunk key, None for any other key."""
+    match = _AUDIT_CHUNK_KEY.match(key.replace("\\", "/"))
+    if match is None:
+        return None
+    try:
+        return date.fromisoformat(match.group(1)), int(match.group(2))
+    except ValueError:
+        return None
 
 
 def is_valid_key(key: str) -> bool:
