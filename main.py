@@ -40,4 +40,4 @@ class OptionsBotAlgorithm(QCAlgorithm):
         self.adapter.on_order_event(order_event)
 
     def on_end_of_algorithm(self) -> None:
-        self.adapter.save_state()
+        self.adapter.on_end()

@@ -2,21 +2,59 @@
 
 A position is opened by the fill of an entry order, changes with every fill (partial fills
 included) and is closed when its quantity reaches zero. Quantities are signed whole contracts
-(negative = short); P&L uses the security's contract multiplier.
+(negative = short); P&L uses the security's contract multiplier, never a literal 100.
+
+``calculate_close_quantity`` is the one rule for how many contracts a profit-taking level closes
+(seed 3.1, settled by issue 3): round to the nearest contract with halves rounding down, never
+close the whole position on a partial level, and skip a level that would close fewer than
+``min_close`` contracts.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
 from models.bot_config import Right
-from models.exceptions import TradingError
+from models.exceptions import PositionSizingError, TradingError
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
+
+
+_HALF_TOLERANCE = 1e-9  # 15 x 0.1 is 1.5000000000000002 in floats; it is a half, not more
+
+
+def calculate_close_quantity(current_quantity: int, take_pct: float, min_close: int = 1) -> int:
+    """Contracts a profit-taking level closes out of ``current_quantity`` (absolute contracts).
+
+    ``take_pct`` >= 1 closes everything. Otherwise ``current_quantity * take_pct`` rounds to the
+    nearest contract with halves rounding down, is capped at ``current_quantity - 1`` (a partial
+    level never closes the whole position), and a result below ``min_close`` is 0: skip the level.
+    Raises ``PositionSizingError`` (a ``ValueError``) for a negative or non-integer quantity, a
+    ``take_pct`` outside (0, 1] or a ``min_close`` below 1.
+    """
+    if isinstance(current_quantity, bool) or not isinstance(current_quantity, int) or current_quantity < 0:
+        raise PositionSizingError(f"current_quantity must be a whole number >= 0, got {current_quantity!r}")
+    if isinstance(take_pct, bool) or not isinstance(take_pct, int | float) or not 0 < take_pct <= 1:
+        raise PositionSizingError(f"take_pct must satisfy 0 < take_pct <= 1, got {take_pct!r}")
+    if isinstance(min_close, bool) or not isinstance(min_close, int) or min_close < 1:
+        raise PositionSizingError(f"min_close must be a whole number >= 1, got {min_close!r}")
+    if current_quantity == 0:
+        return 0
+    if take_pct >= 1:
+        return current_quantity
+    raw = current_quantity * take_pct
+    target = max(0, math.ceil(raw - 0.5 - _HALF_TOLERANCE * max(1.0, raw)))
+    target = min(target, current_quantity - 1)
+    return target if target >= min_close else 0
+
+
+class GreeksSource(StrEnum):
+    MARKET = "market"  # LEAN's option chain (contract.greeks)
+    CALCULATED = "calculated"  # our Black-Scholes from the mid price (LEAN had none yet)
 
 
 class PositionStatus(StrEnum):
@@ -46,10 +84,61 @@ class BotManagedPosition:
     mark_price: float | None = None
     status: PositionStatus = PositionStatus.OPEN
     closed_at: datetime | None = None
+    correlation_id: str | None = None  # the entry order's client id; follows every later order
+    # Greeks per contract (per share of the underlying), LEAN conventions: theta is annual.
+    delta: float = 0.0
+    gamma: float = 0.0
+    theta: float = 0.0
+    vega: float = 0.0
+    rho: float = 0.0
+    iv: float = 0.0
+    underlying_price: float = 0.0
+    greeks_updated_at: datetime | None = None
+    greeks_source: GreeksSource | None = None
+    ladder_levels_done: set[int] = field(default_factory=set)
 
     @property
     def side(self) -> str:
         return "short" if self.quantity < 0 else "long"
+
+    @property
+    def pnl_pct(self) -> float | None:
+        """Profit as a fraction of the entry premium (short: premium decay is profit)."""
+        if self.mark_price is None or self.quantity == 0 or self.entry_price <= 0:
+            return None
+        change = (self.mark_price - self.entry_price) / self.entry_price
+        return change if self.quantity > 0 else -change
+
+    @property
+    def share_delta(self) -> float:
+        """Position delta in shares of the underlying."""
+        return self.delta * self.quantity * self.multiplier
+
+    @property
+    def dollar_delta(self) -> float:
+        """Delta in USD: the value change for a 1 % move of the underlying is dollar_delta / 100."""
+        return self.share_delta * self.underlying_price
+
+    @property
+    def position_gamma(self) -> float:
+        return self.gamma * self.quantity * self.multiplier
+
+    @property
+    def position_vega(self) -> float:
+        """USD per 1.00 (100 vol points) change in implied volatility."""
+        return self.vega * self.quantity * self.multiplier
+
+    @property
+    def daily_theta_decay(self) -> float:
+        """USD the position gains (+) or loses (-) per calendar day from time decay."""
+        return self.theta / 365.0 * self.quantity * self.multiplier
+
+    def set_greeks(self, delta: float, gamma: float, theta: float, vega: float, rho: float, iv: float,
+                   underlying_price: float, source: GreeksSource, when: datetime) -> None:
+        self.delta, self.gamma, self.theta, self.vega, self.rho, self.iv = delta, gamma, theta, vega, rho, iv
+        self.underlying_price = underlying_price
+        self.greeks_source = source
+        self.greeks_updated_at = when
 
     @property
     def unrealized_pnl(self) -> float:

@@ -8,7 +8,8 @@ entry rule is about to act.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import cast
 
 from AlgorithmImports import (
     OptionChain,
@@ -16,16 +17,21 @@ from AlgorithmImports import (
     OptionRight,
     OrderEvent,
     OrderStatus,
+    OrderTicket,
     QCAlgorithm,
     Slice,
     Symbol,
 )
 
 from execution.trading_bot import TradingBot
+from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
+from utils.audit_logger import AuditLogger
+from utils.audit_retention import cleanup_old_audit_chunks
+from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
 from utils.logging_config import get_logger
 from utils.object_store_schema import STATE_KEY
 
@@ -43,19 +49,30 @@ _STATES = {
 
 
 def quote_from_contract(contract: OptionContract) -> ContractQuote:
+    """Everything about a contract (used for entry candidates, where the rule reads the chain)."""
+    return _quote(contract, str(contract.symbol.value),
+                  Right.CALL if contract.right == OptionRight.CALL else Right.PUT,
+                  float(contract.strike), contract.expiry.date(), float(contract.open_interest))
+
+
+def held_quote(contract: OptionContract, key: str, known: ContractQuote) -> ContractQuote:
+    """A held contract's quote and Greeks: 9 reads across pythonnet (static fields come from
+    ``known``, the quote the bot already has for that contract)."""
+    return _quote(contract, key, known.right, known.strike, known.expiry, known.open_interest)
+
+
+def _quote(contract: OptionContract, key: str, right: Right, strike: float, expiry: date,
+           open_interest: float) -> ContractQuote:
     greeks = contract.greeks
-    delta = float(greeks.delta) if greeks is not None else 0.0
+    if greeks is None:
+        delta = gamma = theta = vega = rho = 0.0
+    else:
+        delta, gamma, theta = float(greeks.delta), float(greeks.gamma), float(greeks.theta)
+        vega, rho = float(greeks.vega), float(greeks.rho)
     return ContractQuote(
-        symbol=str(contract.symbol.value),
-        right=Right.CALL if contract.right == OptionRight.CALL else Right.PUT,
-        strike=float(contract.strike),
-        expiry=contract.expiry.date(),
-        bid=float(contract.bid_price),
-        ask=float(contract.ask_price),
-        open_interest=float(contract.open_interest),
-        iv=float(contract.implied_volatility),
-        delta=delta,
-    )
+        symbol=key, right=right, strike=strike, expiry=expiry, bid=float(contract.bid_price),
+        ask=float(contract.ask_price), open_interest=open_interest,
+        iv=float(contract.implied_volatility), delta=delta, gamma=gamma, theta=theta, vega=vega, rho=rho)
 
 
 class LeanBroker:
@@ -64,6 +81,8 @@ class LeanBroker:
     def __init__(self, algorithm: QCAlgorithm) -> None:
         self._algorithm = algorithm
         self._symbols: dict[str, Symbol] = {}
+        self._tickets: dict[int, OrderTicket] = {}
+        self.static: dict[str, ContractQuote] = {}  # last full quote per contract: right, strike, expiry
 
     def remember(self, symbol: Symbol) -> str:
         key = str(symbol.value)
@@ -84,7 +103,16 @@ class LeanBroker:
             ticket = self._algorithm.limit_order(symbol, request.quantity, request.limit_price, tag=tag)
         else:
             ticket = self._algorithm.market_order(symbol, request.quantity, tag=tag)
-        return [int(ticket.order_id)]
+        order_id = int(ticket.order_id)
+        self._tickets[order_id] = ticket
+        return [order_id]
+
+    def cancel(self, order_id: int) -> bool:
+        ticket = self._tickets.get(order_id)
+        if ticket is None:
+            return False
+        response = ticket.cancel()
+        return bool(response.is_success) if hasattr(response, "is_success") else bool(response)
 
     def portfolio(self) -> PortfolioView:
         p = self._algorithm.portfolio
@@ -105,7 +133,14 @@ class LeanBotAdapter:
         self._underlying = underlying
         self._option = option
         self.broker = LeanBroker(algorithm)
-        self.bot = TradingBot(config, self.broker)
+        self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm),
+                                 sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
+        self.bot = TradingBot(config, self.broker, self.audit)
+        self._retention_day: date | None = None
+        self.audit.log(AuditAction.SYSTEM_START, "Algorithm initialised", resource_type="algorithm",
+                       resource_id=type(algorithm).__name__,
+                       metadata={"mode": "live" if algorithm.live_mode else "backtest",
+                                 "parameters": config.as_parameters()})
 
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
@@ -124,11 +159,12 @@ class LeanBotAdapter:
         if chain is None:
             return quotes
         contracts = chain.contracts
-        for key in self.bot.book.held_symbols:
+        for key in self.bot.watched_symbols():
             symbol = self.broker.symbol(key)
-            contract = contracts.get(symbol) if symbol is not None else None
-            if contract is not None:
-                quotes[key] = quote_from_contract(contract)
+            known = self.broker.static.get(key)
+            contract = contracts.get(symbol) if symbol is not None and known is not None else None
+            if contract is not None and known is not None:
+                quotes[key] = held_quote(contract, key, known)
         return quotes
 
     def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
@@ -137,7 +173,9 @@ class LeanBotAdapter:
         quotes = []
         for contract in chain:
             self.broker.remember(contract.symbol)
-            quotes.append(quote_from_contract(contract))
+            quote = quote_from_contract(contract)
+            self.broker.static[quote.symbol] = quote
+            quotes.append(quote)
         return quotes
 
     # -- orders ----------------------------------------------------------------------------
@@ -162,15 +200,44 @@ class LeanBotAdapter:
 
     # -- state -----------------------------------------------------------------------------
     def save_state(self) -> bool:
-        """Write the state snapshot to the Object Store; a failure is logged, never raised."""
+        """Write the state snapshot and flush the audit trail; a failure is logged, never raised."""
+        self._apply_retention()
+        self.audit.flush()
         try:
             now = utc_now_of(self._algorithm)
             mode = "live" if self._algorithm.live_mode else "backtest"
             text = self.bot.snapshot(now, mode).to_json()
             return bool(self._algorithm.object_store.save(STATE_KEY, text))
-        except Exception:
+        except Exception as exc:
             logger.exception("STATE_SAVE_FAILED", extra={"key": STATE_KEY})
+            self.audit.log_component_failure("state_snapshot", "save", exc, recoverable=True,
+                                             context={"key": STATE_KEY})
             return False
+
+    def _apply_retention(self) -> None:
+        """Once per algorithm day: drop audit chunks older than ``audit_retention_days``."""
+        today = utc_now_of(self._algorithm).date()
+        if self._retention_day == today:
+            return
+        self._retention_day = today
+        try:
+            cleanup_old_audit_chunks(self._algorithm.object_store, today, self.bot.config.audit_retention_days,
+                                     audit=self.audit)
+        except Exception as exc:
+            logger.exception("AUDIT_RETENTION_FAILED", extra={"day": today.isoformat()})
+            self.audit.log_component_failure("audit_retention", "cleanup", exc, recoverable=True)
+
+    def on_end(self) -> None:
+        self.audit.log(AuditAction.SYSTEM_STOP, "End of algorithm", resource_type="algorithm",
+                       resource_id=type(self._algorithm).__name__, metadata={"counters": dict(self.bot.counters)})
+        self.save_state()
+
+
+def object_store_of(algorithm: QCAlgorithm) -> TextObjectStore:
+    """LEAN's ObjectStore as the text store our audit sink needs. The cast is for the stubs only:
+    they declare ``read(path, encoding: Encoding = None)`` (a None default on a non-optional
+    type), which no protocol can match although ``read(path)`` is a valid call."""
+    return cast(TextObjectStore, algorithm.object_store)
 
 
 def utc_now_of(algorithm: QCAlgorithm) -> datetime:

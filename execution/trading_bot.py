@@ -1,90 +1,127 @@
-"""The bot's decision loop: entry rule, expiry guard and fill accounting, behind BrokerPort.
+"""The bot's decision loop behind BrokerPort: entries, position management, order events.
 
 LEAN calls flow in through the adapter (execution/lean_adapter.py): ``on_market`` once per slice
-with quotes for the held contracts (and the candidate chain only when the entry rule needs it),
-``on_order_update`` for every order event, ``snapshot`` for the Object Store.
+with quotes for the contracts the bot holds or is working orders in (and the candidate chain only
+when the entry rule needs it), ``on_order_update`` for every order event, ``snapshot`` for the
+Object Store. Decisions about positions live in the PositionManager, order working in the
+OrderExecutor; this class wires them, counts, logs and audits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
 from execution.entry_rule import choose_entry
+from execution.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
+from execution.position_manager import PositionManager
+from execution.slippage_budget import SlippageBudget
+from execution.smart_execution import InvalidFillError
+from execution.snapshot_builder import build_snapshot
+from models.audit import AuditAction
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
 from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
+from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
-from utils.object_store_schema import EquitySummary, PositionSnapshot, StateSnapshot
+from utils.object_store_schema import StateSnapshot
 
 logger = get_logger(__name__)
 
 COUNTERS = ("orders_submitted", "orders_rejected", "fills", "positions_opened",
-            "positions_closed", "unmatched_events", "component_failures")
-
-
-@dataclass
-class PendingOrder:
-    request: OrderRequest
-    order_ids: list[int]
-    contract: ContractQuote | None = None  # for entries: what the position will hold
+            "positions_closed", "profit_takes", "stop_losses", "expiry_closes", "unmatched_events",
+            "component_failures", "missing_quotes")
 
 
 class TradingBot:
-    def __init__(self, config: BotConfig, broker: BrokerPort) -> None:
+    def __init__(self, config: BotConfig, broker: BrokerPort, audit: AuditLogger | None = None) -> None:
         self.config = config
         self.broker = broker
-        self.book = PositionBook()
-        self.pending: dict[str, PendingOrder] = {}
+        self.now: datetime | None = None
+        self.audit = audit if audit is not None else AuditLogger(clock=self._clock)
+        self.manager = PositionManager(config, self.audit)
+        self.slippage = SlippageBudget(config.slippage_max_trade_pct * 100, config.slippage_max_session_usd,
+                                       config.slippage_alert_pct * 100, audit_logger=self.audit)
+        self.executor = OrderExecutor(config, broker, self.slippage, broker.contract_multiplier)
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.entries_suspended = False
         self.underlying_price: float | None = None
         self.equity_history: list[tuple[datetime, float]] = []
+        self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
+        self._missing_reported: set[tuple[str, date]] = set()
         self._next_client = 1
 
+    @property
+    def book(self) -> PositionBook:
+        return self.manager.book
+
+    def _clock(self) -> datetime:
+        moment = self.now or datetime(1970, 1, 1, tzinfo=UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    @property
+    def reduce_only(self) -> bool:
+        return self.entries_suspended or self.slippage.reduce_only
+
     # -- decisions -----------------------------------------------------------------------------
+    def watched_symbols(self) -> list[str]:
+        """Contracts the adapter must quote each slice: held ones and those with working orders."""
+        symbols = dict.fromkeys(self.book.held_symbols)
+        symbols.update(dict.fromkeys(o.working.symbol for o in self.executor.active()))
+        return list(symbols)
+
     def wants_candidates(self) -> bool:
         """True when the entry rule would act now, so the adapter should read the chain."""
-        return (self.config.entry_enabled and not self.entries_suspended
-                and not self.book.open_positions() and not self._pending(OrderPurpose.ENTRY))
+        return (self.config.entry_enabled and not self.reduce_only
+                and not self.book.open_positions() and not self._working(OrderPurpose.ENTRY))
 
-    def on_market(self, now: datetime, spot: float | None, held: dict[str, ContractQuote],
+    def _working(self, purpose: OrderPurpose) -> list[TrackedOrder]:
+        return [o for o in self.executor.active() if o.request.purpose == purpose]
+
+    def on_market(self, now: datetime, spot: float | None, quotes: dict[str, ContractQuote],
                   candidates: Sequence[ContractQuote] | None = None) -> None:
+        self.now = now
+        if self.slippage.session_date != now.date():
+            self.slippage.start_session(now.date())
         if spot is not None and spot > 0:
             self.underlying_price = spot
-        for position in self.book.open_positions():
-            quote = held.get(position.symbol)
-            if quote is not None and quote.has_two_sided_quote:
-                position.mark_price = quote.mid
-        self._expiry_guard(now)
+        self._report_missing(now, quotes)
+        self.manager.refresh(now, self.underlying_price, quotes)
+        self.executor.on_slice(now, quotes)
+        covered: dict[str, int] = {}
+        for order in self.executor.active():
+            if order.request.purpose.closes and order.request.position_id:
+                pid = order.request.position_id
+                covered[pid] = covered.get(pid, 0) + abs(order.working.remaining_quantity)
+        for intent in self.manager.decide_exits(now, covered):
+            counter = {OrderPurpose.PROFIT_TAKE: "profit_takes", OrderPurpose.STOP_LOSS: "stop_losses",
+                       OrderPurpose.EXPIRY_GUARD: "expiry_closes"}[intent.purpose]
+            self.counters[counter] += 1
+            self._submit(OrderRequest(self._client_id(), intent.symbol, intent.quantity, intent.purpose,
+                                      position_id=intent.position_id, correlation_id=intent.correlation_id,
+                                      expected_price=intent.expected_price), quotes.get(intent.symbol))
         if candidates is not None and self.wants_candidates() and self.underlying_price:
             self._enter(now, candidates)
 
-    def _pending(self, purpose: OrderPurpose, position_id: str | None = None) -> bool:
-        return any(p.request.purpose == purpose and
-                   (position_id is None or p.request.position_id == position_id)
-                   for p in self.pending.values())
-
-    def _expiry_guard(self, now: datetime) -> None:
-        today = now.date()
+    def _report_missing(self, now: datetime, quotes: dict[str, ContractQuote]) -> None:
+        """A held contract absent from the chain: logged and audited once per position per day."""
         for position in self.book.open_positions():
-            if position.days_to_expiry(today) > self.config.exit_dte:
+            if position.symbol in quotes or (position.id, now.date()) in self._missing_reported:
                 continue
-            if self._pending(OrderPurpose.EXPIRY_GUARD, position.id):
-                continue
-            logger.info("EXPIRY_GUARD_CLOSE", extra={
-                "position_id": position.id, "symbol": position.symbol,
-                "days_to_expiry": position.days_to_expiry(today), "quantity": position.quantity})
-            self._submit(OrderRequest(self._client_id(), position.symbol, -position.quantity,
-                                      OrderPurpose.EXPIRY_GUARD, position_id=position.id))
+            self._missing_reported.add((position.id, now.date()))
+            self.counters["missing_quotes"] += 1
+            logger.warning("HELD_CONTRACT_NOT_IN_CHAIN", extra={
+                "position_id": position.id, "symbol": position.symbol, "time": now.isoformat()})
+            self.audit.log(AuditAction.QUOTE_MISSING,
+                           f"{position.symbol} missing from the option chain; marks and Greeks are stale",
+                           resource_type="position", resource_id=position.id,
+                           reason="held contract not in chain", correlation_id=position.correlation_id)
 
     def _enter(self, now: datetime, candidates: Sequence[ContractQuote]) -> None:
         assert self.underlying_price is not None
-        decision = choose_entry(self.config, candidates, self.underlying_price, now,
-                                self.config.risk_free_rate)
+        decision = choose_entry(self.config, candidates, self.underlying_price, now, self.config.risk_free_rate)
         if decision is None:
             return
         quote = decision.quote
@@ -92,101 +129,133 @@ class TradingBot:
             "symbol": quote.symbol, "quantity": decision.quantity, "delta": round(decision.delta, 4),
             "delta_source": decision.delta_source, "days_to_expiry": decision.days_to_expiry,
             "bid": quote.bid, "ask": quote.ask})
-        self._submit(OrderRequest(self._client_id(), quote.symbol, decision.quantity,
-                                  OrderPurpose.ENTRY), contract=quote)
+        client_id = self._client_id()
+        self._contracts[client_id] = quote
+        self._submit(OrderRequest(client_id, quote.symbol, decision.quantity, OrderPurpose.ENTRY,
+                                  correlation_id=client_id, expected_price=quote.mid), quote)
 
     def _client_id(self) -> str:
         cid = f"C{self._next_client:06d}"
         self._next_client += 1
         return cid
 
-    def _submit(self, request: OrderRequest, contract: ContractQuote | None = None) -> None:
-        pending = PendingOrder(request, [], contract)
-        self.pending[request.client_id] = pending  # before submit: events can arrive inside it
+    def _submit(self, request: OrderRequest, quote: ContractQuote | None) -> None:
         self.counters["orders_submitted"] += 1
         logger.info("ORDER_SUBMITTED", extra={
-            "client_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
-            "purpose": request.purpose.value, "order_type": request.kind.value})
-        pending.order_ids.extend(self.broker.submit(request))
+            "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
+            "purpose": request.purpose.value, "order_type": self.config.order_style,
+            "position_id": request.position_id})
+        self.audit.log_order_submit(request.client_id, request.symbol, request.quantity, self.config.order_style,
+                                    request.purpose.value, correlation_id=request.correlation_id)
+        self.executor.place(request, quote, self._clock() if self.now is None else self.now)
 
     # -- order events ----------------------------------------------------------------------
     def on_order_update(self, update: OrderUpdate) -> None:
-        pending = self.pending.get(update.client_id) if update.client_id else None
+        self.now = update.time
+        try:
+            tracked, check = self.executor.on_update(update)
+        except InvalidFillError as exc:
+            self._unmatched(update, f"fill refused by the order: {exc}")
+            return
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
-            self._apply_fill(update, pending)
+            self._apply_fill(update, tracked, None if check is None else check.slippage_pct)
         elif update.state == OrderState.INVALID:
             self.counters["orders_rejected"] += 1
             logger.warning("ORDER_REJECTED", extra={
-                "client_id": update.client_id, "order_id": update.order_id,
+                "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
                 "symbol": update.symbol, "reason": update.message})
-        if pending is not None and update.state.is_final:
-            del self.pending[pending.request.client_id]
+            self.audit.log_order_reject(update.client_id or str(update.order_id), update.symbol,
+                                        update.message or "rejected by LEAN",
+                                        correlation_id=tracked.request.correlation_id if tracked else None)
 
-    def _apply_fill(self, update: OrderUpdate, pending: PendingOrder | None) -> None:
-        self.counters["fills"] += 1
-        logger.info("ORDER_FILLED", extra={
+    def _unmatched(self, update: OrderUpdate, reason: str) -> None:
+        self.counters["unmatched_events"] += 1
+        logger.warning("FILL_UNMATCHED", extra={
             "order_id": update.order_id, "client_id": update.client_id, "symbol": update.symbol,
-            "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
-            "fee": update.fee, "status": update.state.value})
-        position = self.book.open_for_symbol(update.symbol)
+            "fill_quantity": update.fill_quantity, "fill_price": update.fill_price, "reason": reason,
+            "event_message": update.message})
+        self.audit.log(AuditAction.ORDER_EVENT_UNMATCHED, f"Fill not booked: {update.symbol}",
+                       resource_type="order", resource_id=update.client_id or str(update.order_id),
+                       reason=reason, metadata={"lean_order_id": update.order_id, "fill_price": update.fill_price,
+                                                "fill_quantity": update.fill_quantity})
+
+    def _apply_fill(self, update: OrderUpdate, tracked: TrackedOrder | None, slippage_pct: float | None) -> None:
+        self.counters["fills"] += 1
+        working = tracked.working if tracked else None
+        remaining = working.remaining_quantity if working else 0
+        logger.info("ORDER_FILLED", extra={
+            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
+            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
+            "remaining_quantity": remaining, "fee": update.fee, "status": update.state.value,
+            "slippage_pct": slippage_pct})
+        request = tracked.request if tracked else None
+        position = self._position_for(update, request)
         if position is None:
-            if pending is None or pending.request.purpose != OrderPurpose.ENTRY or pending.contract is None:
-                self.counters["unmatched_events"] += 1
-                logger.warning("FILL_UNMATCHED", extra={
-                    "order_id": update.order_id, "symbol": update.symbol,
-                    "fill_quantity": update.fill_quantity, "event_message": update.message})
-                return
-            position = self._open_position(pending.contract, update.time)
-        try:
-            realized = position.apply_fill(update.fill_quantity, update.fill_price, update.fee, update.time)
-        except FillRejected as exc:
-            self.counters["unmatched_events"] += 1
-            logger.error("FILL_REJECTED", extra={
-                "position_id": position.id, "order_id": update.order_id, "reason": str(exc)})
             return
-        if realized:
+        opening = position.quantity == 0
+        try:
+            realized = self.manager.apply_fill(position, update.fill_quantity, update.fill_price, update.fee,
+                                               update.time)
+        except FillRejected as exc:
+            self._unmatched(update, str(exc))
+            return
+        self.audit.log_order_fill(
+            update.client_id or str(update.order_id), update.symbol, update.fill_quantity, update.fill_price,
+            working.filled_quantity if working else update.fill_quantity,
+            working.average_fill_price if working else update.fill_price, update.state.value,
+            slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id)
+        if opening:
+            self._opened(position, update)
+        elif realized:
             logger.info("PNL_REALIZED", extra={"position_id": position.id, "realized": round(realized, 2)})
         if position.quantity == 0:
-            self.book.mark_closed(position)
-            self.counters["positions_closed"] += 1
-            logger.info("TRADE_CLOSED", extra={
-                "position_id": position.id, "symbol": position.symbol,
-                "realized_pnl": round(position.realized_pnl, 2), "fees": round(position.fees, 2)})
+            self._closed(position, update, request)
 
-    def _open_position(self, contract: ContractQuote, when: datetime) -> BotManagedPosition:
-        position = BotManagedPosition(
-            id=self.book.new_id(), symbol=contract.symbol, underlying=self.config.ticker,
-            right=contract.right, strike=contract.strike, expiry=contract.expiry,
-            multiplier=self.broker.contract_multiplier(contract.symbol), opened_at=when)
-        self.book.add(position)
+    def _position_for(self, update: OrderUpdate, request: OrderRequest | None) -> BotManagedPosition | None:
+        position = self.book.open_for_symbol(update.symbol)
+        if position is not None:
+            return position
+        contract = self._contracts.get(request.client_id) if request else None
+        if request is None or request.purpose != OrderPurpose.ENTRY or contract is None:
+            self._unmatched(update, "no bot-managed position or entry order for this fill")
+            return None
+        return self.manager.open_position(contract, self.broker.contract_multiplier(contract.symbol),
+                                          update.time, request.correlation_id)
+
+    def _opened(self, position: BotManagedPosition, update: OrderUpdate) -> None:
         self.counters["positions_opened"] += 1
+        side = "sell" if update.fill_quantity < 0 else "buy"
         logger.info("TRADE_OPENED", extra={
-            "position_id": position.id, "symbol": position.symbol, "strike": position.strike,
-            "expiry": position.expiry.isoformat(), "right": position.right.value})
-        return position
+            "trade_id": position.id, "symbol": position.symbol, "side": side,
+            "quantity": update.fill_quantity, "price": update.fill_price,
+            "order_id": update.client_id or str(update.order_id), "strategy": "entry_rule",
+            "strike": position.strike, "expiry": position.expiry.isoformat(), "right": position.right.value})
+        self.audit.log_trade_open(position.id, position.symbol, side, update.fill_quantity, update.fill_price,
+                                  strategy="entry_rule", correlation_id=position.correlation_id)
+
+    def _closed(self, position: BotManagedPosition, update: OrderUpdate, request: OrderRequest | None) -> None:
+        self.counters["positions_closed"] += 1
+        reason = request.purpose.value if request else "external"
+        logger.info("TRADE_CLOSED", extra={
+            "trade_id": position.id, "symbol": position.symbol, "quantity": update.fill_quantity,
+            "price": update.fill_price, "order_id": update.client_id or str(update.order_id),
+            "realized_pnl": round(position.realized_pnl, 2), "fees": round(position.fees, 2),
+            "reason": reason})
+        self.audit.log_trade_close(position.id, position.symbol, round(position.realized_pnl, 2),
+                                   round(position.fees, 2), reason, correlation_id=position.correlation_id)
 
     def record_failure(self, where: str, error: BaseException) -> None:
         """A component raised: stop opening positions until a human looks (fail safe)."""
         self.counters["component_failures"] += 1
         self.entries_suspended = True
+        context = {"entries_suspended": True, "time": None if self.now is None else self.now.isoformat()}
         logger.error("COMPONENT_FAILED", extra={
-            "component": where, "error_type": type(error).__name__, "error": str(error),
-            "entries_suspended": True})
+            "component": where, "operation": where, "error_type": type(error).__name__, "error": str(error),
+            "recoverable": False, "context": context})
+        self.audit.log_component_failure(where, where, error, recoverable=False, context=context)
 
     # -- state -----------------------------------------------------------------------------
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:
         view = self.broker.portfolio()
         self.equity_history.append((now_utc, view.total_portfolio_value))
-        positions = [PositionSnapshot(
-            id=p.id, symbol=p.symbol, underlying=p.underlying, right=p.right.value, strike=p.strike,
-            expiry=p.expiry.isoformat(), side=p.side, quantity=p.quantity, entry_price=p.entry_price,
-            mark_price=p.mark_price, multiplier=p.multiplier, unrealized_pnl=p.unrealized_pnl,
-            realized_pnl=p.realized_pnl, fees=p.fees, opened_at=p.opened_at.isoformat(),
-            status=p.status.value) for p in self.book.positions.values()]
-        return StateSnapshot(
-            algorithm_time=now_utc, mode=mode, ticker=self.config.ticker,
-            underlying_price=self.underlying_price,
-            equity=EquitySummary(view.total_portfolio_value, view.cash, view.unrealized_profit,
-                                 view.total_fees),
-            positions=positions, counters=dict(self.counters),
-            parameters=self.config.as_parameters(), equity_history=list(self.equity_history))
+        return build_snapshot(self, now_utc, mode, view)

@@ -54,6 +54,8 @@ class ParameterSpec:
             return "a date as YYYY-MM-DD"
         if self.kind == "ticker":
             return "an upper-case ticker such as GOOG, SPY or BRK.B"
+        if self.kind == "ladder":
+            return "levels 'gain:take,...' such as 0.50:0.30,0.80:0.50 (gains rising, takes in (0, 1])"
         return "one of " + ", ".join(self.choices)
 
 
@@ -72,7 +74,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("entry_target_dte", "int", "30", 1, 1000, help="days to expiry wanted"),
     ParameterSpec("entry_min_dte", "int", "7", 0, 1000, help="nearest expiry allowed"),
     ParameterSpec("entry_max_dte", "int", "60", 1, 1000, help="farthest expiry allowed"),
-    ParameterSpec("entry_quantity", "int", "1", 1, 1000, help="contracts per entry"),
+    ParameterSpec("entry_quantity", "int", "3", 1, 1000, help="contracts per entry"),
     ParameterSpec("entry_max_spread_pct", "float", "0.25", 0.001, 2.0,
                   help="max (ask-bid)/mid of the chosen contract"),
     ParameterSpec("exit_dte", "int", "5", 0, 365,
@@ -80,7 +82,50 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("risk_free_rate", "float", "0.01", 0.0, 0.2,
                   help="annual rate for our own Black-Scholes when LEAN has no Greeks"),
     ParameterSpec("snapshot_minutes", "int", "30", 1, 1440, help="state snapshot interval"),
+    ParameterSpec("audit_retention_days", "int", "90", 1, 3650,
+                  help="audit trail days kept in the Object Store (older chunks are deleted)"),
+    ParameterSpec("profit_ladder", "ladder", "0.50:0.30,0.80:0.50",
+                  help="profit-taking levels 'gain:take,...': at +gain of the entry premium close "
+                       "take of the contracts held (take 1 closes all); each level fires once"),
+    ParameterSpec("stop_loss_pct", "float", "1.0", 0.0, 20.0,
+                  help="close everything when the loss reaches this fraction of the entry premium "
+                       "(0 switches the stop-loss off)"),
+    ParameterSpec("min_close_contracts", "int", "1", 1, 1000,
+                  help="a profit-taking level that would close fewer contracts is skipped"),
+    ParameterSpec("order_style", "choice", "limit", choices=("limit", "market"),
+                  help="limit: at mid, repriced toward the far side, then market"),
+    ParameterSpec("reprice_seconds", "int", "60", 1, 3600, help="wait before each reprice"),
+    ParameterSpec("reprice_max_attempts", "int", "3", 0, 20,
+                  help="reprices before falling back to a market order"),
+    ParameterSpec("slippage_max_trade_pct", "float", "0.15", 0.001, 1.0,
+                  help="per-fill slippage against the mid at order time, as a fraction"),
+    ParameterSpec("slippage_max_session_usd", "float", "1000", 1.0, 1_000_000.0,
+                  help="slippage per session (exchange day) before the bot turns reduce-only"),
+    ParameterSpec("slippage_alert_pct", "float", "0.10", 0.0, 1.0,
+                  help="per-fill slippage that is logged as an alert"),
 )
+
+LadderLevel = tuple[float, float]  # (gain as a fraction of the entry premium, fraction to take)
+
+
+def parse_ladder(text: str) -> tuple[LadderLevel, ...]:
+    """'0.5:0.3,1.0:0.5' -> ((0.5, 0.3), (1.0, 0.5)); gains strictly rising, takes in (0, 1]."""
+    levels: list[LadderLevel] = []
+    if not text.strip():
+        return ()
+    for part in text.split(","):
+        gain_text, sep, take_text = part.strip().partition(":")
+        if not sep:
+            raise ValueError(f"level {part.strip()!r} is not gain:take")
+        gain, take = float(gain_text), float(take_text)
+        if not (math.isfinite(gain) and 0 < gain <= 100):
+            raise ValueError(f"gain {gain_text.strip()} is outside (0, 100]")
+        if not (math.isfinite(take) and 0 < take <= 1):
+            raise ValueError(f"take {take_text.strip()} is outside (0, 1]")
+        if levels and gain <= levels[-1][0]:
+            raise ValueError("gains must rise from level to level")
+        levels.append((gain, take))
+    return tuple(levels)
 
 _SPECS = {spec.name: spec for spec in PARAMETERS}
 
@@ -113,6 +158,11 @@ def _parse(spec: ParameterSpec, raw: str) -> Any:
         if not TICKER_PATTERN.match(text):
             raise bad
         return text
+    if spec.kind == "ladder":
+        try:
+            return parse_ladder(text)
+        except ValueError as exc:
+            raise ConfigurationError(spec.name, f"got {raw!r}: {exc}; expected {spec.accepted()}") from None
     if text.lower() not in spec.choices:
         raise bad
     return text.lower()
@@ -139,6 +189,16 @@ class BotConfig:
     exit_dte: int
     risk_free_rate: float
     snapshot_minutes: int
+    audit_retention_days: int
+    profit_ladder: tuple[LadderLevel, ...]
+    stop_loss_pct: float
+    min_close_contracts: int
+    order_style: str
+    reprice_seconds: int
+    reprice_max_attempts: int
+    slippage_max_trade_pct: float
+    slippage_max_session_usd: float
+    slippage_alert_pct: float
 
     @classmethod
     def from_parameters(cls, lookup: Callable[[str], str | None]) -> BotConfig:
@@ -168,6 +228,10 @@ class BotConfig:
                 "entry_target_dte",
                 f"{self.entry_target_dte} is outside entry_min_dte..entry_max_dte "
                 f"({self.entry_min_dte}..{self.entry_max_dte})")
+        if self.entry_side == OptionSide.SELL and any(gain >= 1 for gain, _ in self.profit_ladder):
+            raise ConfigurationError(
+                "profit_ladder", "a short option gains at most 100 % of its premium (at a price of "
+                f"0): every gain must be below 1 when entry_side is sell, got {self.as_parameters()['profit_ladder']}")
         if self.exit_dte >= self.entry_min_dte and self.entry_enabled:
             raise ConfigurationError(
                 "exit_dte",
@@ -181,6 +245,8 @@ class BotConfig:
             value = getattr(self, spec.name)
             if isinstance(value, Enum):
                 value = value.value
+            elif spec.kind == "ladder":
+                value = ",".join(f"{gain:g}:{take:g}" for gain, take in value)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
             out[spec.name] = str(value)

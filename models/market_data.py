@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,7 +11,8 @@ from models.bot_config import Right
 
 @dataclass(frozen=True)
 class ContractQuote:
-    """One option contract's quote. ``delta``/``iv`` are 0.0 when LEAN has none yet."""
+    """One option contract's quote. The Greeks and ``iv`` are 0.0 when LEAN has none yet (LEAN
+    conventions: per share of the underlying, theta annual, vega per 1.00 of volatility)."""
 
     symbol: str
     right: Right
@@ -21,14 +23,23 @@ class ContractQuote:
     open_interest: float = 0.0
     iv: float = 0.0
     delta: float = 0.0
+    gamma: float = 0.0
+    theta: float = 0.0
+    vega: float = 0.0
+    rho: float = 0.0
 
     @property
     def mid(self) -> float:
         return (self.bid + self.ask) / 2.0
 
     @property
+    def has_market_greeks(self) -> bool:
+        """LEAN's Greeks are 0 until both the option and its underlying have prices."""
+        return self.iv > 0.0 and self.delta != 0.0 and math.isfinite(self.delta) and math.isfinite(self.iv)
+
+    @property
     def has_two_sided_quote(self) -> bool:
-        return self.bid > 0.0 and self.ask >= self.bid
+        return self.bid > 0.0 and self.ask >= self.bid and math.isfinite(self.ask)
 
     @property
     def spread_pct(self) -> float:

@@ -14,7 +14,13 @@ class OrderKind(StrEnum):
 
 class OrderPurpose(StrEnum):
     ENTRY = "entry"
+    PROFIT_TAKE = "profit_take"
+    STOP_LOSS = "stop_loss"
     EXPIRY_GUARD = "expiry_guard"
+
+    @property
+    def closes(self) -> bool:
+        return self is not OrderPurpose.ENTRY
 
 
 class OrderState(StrEnum):
@@ -41,6 +47,8 @@ class OrderRequest:
     kind: OrderKind = OrderKind.MARKET
     limit_price: float | None = None
     position_id: str | None = None
+    correlation_id: str | None = None  # follows a trade (or a roll) through all its orders
+    expected_price: float | None = None  # mid at decision time: the slippage reference
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from harness.runner import run
+from models.audit import AuditAction
 from models.exceptions import ConfigurationError
+from utils.audit_reader import read_storage_folder_trail
 from utils.object_store_schema import STATE_KEY, parse_state_snapshot
 
 
@@ -20,10 +22,30 @@ def test_a_few_days_open_a_position_receive_fills_and_write_a_parsable_snapshot(
     snapshot = parse_state_snapshot((tmp_path / "storage" / STATE_KEY).read_text())
     assert snapshot.ticker == "GOOG" and snapshot.mode == "backtest"
     assert snapshot.algorithm_time.year == 2015  # the algorithm's clock, not the wall clock
-    assert snapshot.positions and snapshot.positions[0].quantity == -1
-    held = engine.algorithm.portfolio[engine.algorithm.adapter.broker.symbol(snapshot.positions[0].symbol)]
-    assert held.quantity == snapshot.positions[0].quantity  # the bot's book matches LEAN's portfolio
+    assert snapshot.positions
+    for position in snapshot.positions:  # the bot's book matches LEAN's portfolio, contract by contract
+        held = engine.algorithm.portfolio[engine.algorithm.adapter.broker.symbol(position.symbol)]
+        assert held.quantity == position.quantity
+        assert position.greeks_source in ("market", "calculated")
     assert snapshot.equity.total_portfolio_value == pytest.approx(result.end_equity)
+
+
+def test_the_audit_trail_follows_each_trade_with_one_correlation_id(tmp_path):
+    engine, _ = run(days=4, start=None, seed=7, storage=tmp_path / "storage", overrides={})
+
+    trail = read_storage_folder_trail(tmp_path / "storage")
+    assert not trail.torn and not trail.corrupt
+    actions = [e.action for e in trail.entries]
+    assert actions[0] == AuditAction.SYSTEM_START and actions[-1] == AuditAction.SYSTEM_STOP
+    assert all(e.timestamp.year == 2015 for e in trail.entries)  # algorithm time, not the wall clock
+    opens = [e for e in trail.entries if e.action == AuditAction.TRADE_OPEN]
+    assert opens
+    for opened in opens:
+        story = [e.action for e in trail.entries if e.correlation_id == opened.correlation_id]
+        assert story[0] == AuditAction.ORDER_SUBMIT and AuditAction.ORDER_FILL in story
+    bot = engine.algorithm.adapter.bot
+    closes = [e for e in trail.entries if e.action == AuditAction.TRADE_CLOSE]
+    assert len(opens) == bot.counters["positions_opened"] and len(closes) == bot.counters["positions_closed"]
 
 
 def test_the_expiry_guard_closes_and_the_bot_reopens_over_a_month(tmp_path):

@@ -56,7 +56,7 @@ def test_the_entry_picks_the_expiry_nearest_the_target_then_the_delta_nearest_th
     decision = choose_entry(CONFIG, quotes, 750.0, NOW, 0.01)
     assert decision is not None
     assert decision.quote.strike == 710 and decision.quote.expiry == target
-    assert decision.quantity == -1 and decision.delta_source == "market"
+    assert decision.quantity == -CONFIG.entry_quantity and decision.delta_source == "market"
 
 
 def test_without_lean_greeks_the_entry_computes_delta_itself():

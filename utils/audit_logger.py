@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,7 +112,8 @@ class AuditLogger:
             self.entries_written += 1
             if action in self._critical:
                 self._flush_locked()
-        logger.debug(f"AUDIT_{action.name}", extra={"audit": entry.to_dict()})
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(f"AUDIT_{action.name}", extra={"audit": entry.to_dict()})
         return entry
 
     def _write(self, sink: AuditSink, entry: AuditEntry) -> None:

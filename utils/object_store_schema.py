@@ -84,6 +84,18 @@ class PositionSnapshot:
     fees: float
     opened_at: str  # ISO datetime, algorithm time
     status: str  # "open" | "closing" | "closed"
+    # Greeks per contract (LEAN conventions) and position-level figures; None before the first refresh
+    delta: float | None = None
+    gamma: float | None = None
+    theta: float | None = None
+    vega: float | None = None
+    rho: float | None = None
+    iv: float | None = None
+    dollar_delta: float | None = None
+    daily_theta_decay: float | None = None
+    greeks_source: str | None = None  # "market" | "calculated"
+    greeks_updated_at: str | None = None
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,10 @@ class StateSnapshot:
     counters: dict[str, int]
     parameters: dict[str, str]
     equity_history: list[tuple[datetime, float]] = field(default_factory=list)
+    portfolio_greeks: dict[str, float] = field(default_factory=dict)
+    slippage: dict[str, Any] = field(default_factory=dict)
+    working_orders: list[dict[str, Any]] = field(default_factory=list)
+    risk: dict[str, Any] = field(default_factory=dict)  # limits in force and the trading state
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,6 +136,10 @@ class StateSnapshot:
             "positions": [asdict(p) for p in self.positions],
             "counters": dict(self.counters),
             "parameters": dict(self.parameters),
+            "portfolio_greeks": dict(self.portfolio_greeks),
+            "slippage": dict(self.slippage),
+            "working_orders": list(self.working_orders),
+            "risk": dict(self.risk),
         }
 
     def to_json(self) -> str:
@@ -162,6 +182,13 @@ _POSITION_FIELDS: dict[str, type | tuple[type, ...]] = {
     "multiplier": _NUMBER, "unrealized_pnl": _NUMBER, "realized_pnl": _NUMBER, "fees": _NUMBER,
     "opened_at": str, "status": str,
 }
+_OPTIONAL_NUMBER = (int, float, type(None))
+_POSITION_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "delta": _OPTIONAL_NUMBER, "gamma": _OPTIONAL_NUMBER, "theta": _OPTIONAL_NUMBER, "vega": _OPTIONAL_NUMBER,
+    "rho": _OPTIONAL_NUMBER, "iv": _OPTIONAL_NUMBER, "dollar_delta": _OPTIONAL_NUMBER,
+    "daily_theta_decay": _OPTIONAL_NUMBER, "greeks_source": (str, type(None)),
+    "greeks_updated_at": (str, type(None)), "correlation_id": (str, type(None)),
+}
 
 
 def _parse_position(raw: Any, where: str) -> PositionSnapshot:
@@ -172,6 +199,9 @@ def _parse_position(raw: Any, where: str) -> PositionSnapshot:
         values[name] = float(values[name])
     if values["mark_price"] is not None:
         values["mark_price"] = float(values["mark_price"])
+    for name, kinds in _POSITION_OPTIONAL.items():  # added after the first release: optional
+        value = _require(raw, name, kinds, where) if name in raw else None
+        values[name] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
     return PositionSnapshot(**values)
 
 
@@ -214,6 +244,9 @@ def parse_state_snapshot(text: str | bytes) -> StateSnapshot:
     if not all(isinstance(v, str) for v in parameters.values()):
         raise SnapshotFormatError("state.parameters: every parameter must be a string (LEAN rule)")
     underlying = _require(doc, "underlying_price", (int, float, type(None)), "state")
+    extras = {name: _require(doc, name, kind, "state") if name in doc else kind()
+              for name, kind in (("portfolio_greeks", dict), ("slippage", dict), ("working_orders", list),
+                                 ("risk", dict))}
     return StateSnapshot(
         schema_version=version,
         algorithm_time=_parse_time(_require(doc, "algorithm_time", str, "state"), "state.algorithm_time"),
@@ -225,4 +258,5 @@ def parse_state_snapshot(text: str | bytes) -> StateSnapshot:
         counters=dict(counters),
         parameters=dict(parameters),
         equity_history=history,
+        **extras,
     )

@@ -1,0 +1,164 @@
+"""Working orders: limit at mid, cancel-and-replace toward the far side, market after N tries.
+
+Every bot order becomes one ``TrackedOrder`` keyed by its client id (which LEAN carries in the
+order tag, so every replacement's events find the same record). The executor:
+
+- prices a new order at mid (``order_style="limit"`` with a two-sided quote), else market;
+- on each slice reprices orders whose delay has passed: it cancels the LEAN order and, when the
+  CANCELED event arrives, places the replacement for the remaining quantity at the next price
+  (``next_limit_price``), or at market after ``reprice_max_attempts`` reprices;
+- keeps the volume-weighted average fill price (``update_average_fill_price``) and charges each
+  fill's slippage against the mid at order time to the ``SlippageBudget``.
+
+It is told about LEAN's events by the bot; it never decides what to trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from execution.ports import BrokerPort
+from execution.slippage_budget import SlippageBudget, SlippageCheckResult
+from execution.smart_execution import (
+    RepricingPolicy,
+    WorkingOrder,
+    next_limit_price,
+    reprice_due,
+    update_average_fill_price,
+)
+from models.bot_config import BotConfig
+from models.market_data import ContractQuote
+from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
+from utils.logging_config import get_logger
+
+logger = get_logger(__name__)
+
+
+class Phase(StrEnum):
+    WORKING = "working"
+    REPLACING = "replacing"  # cancel sent; the replacement goes out on the CANCELED event
+    DONE = "done"
+
+
+@dataclass
+class TrackedOrder:
+    request: OrderRequest
+    working: WorkingOrder
+    lean_order_ids: list[int] = field(default_factory=list)
+    phase: Phase = Phase.WORKING
+    next_price: float | None = None  # the replacement's limit; None = market
+    rejected: bool = False
+
+    @property
+    def current_lean_id(self) -> int | None:
+        return self.lean_order_ids[-1] if self.lean_order_ids else None
+
+
+def repricing_policy(config: BotConfig) -> RepricingPolicy:
+    return RepricingPolicy(delay=timedelta(seconds=config.reprice_seconds),
+                           max_attempts=max(1, config.reprice_max_attempts + 1))
+
+
+class OrderExecutor:
+    def __init__(self, config: BotConfig, broker: BrokerPort, slippage: SlippageBudget,
+                 multiplier: Callable[[str], float]) -> None:
+        self.config = config
+        self.broker = broker
+        self.slippage = slippage
+        self.policy = repricing_policy(config)
+        self._multiplier = multiplier
+        self.orders: dict[str, TrackedOrder] = {}
+
+    def active(self) -> list[TrackedOrder]:
+        return [o for o in self.orders.values() if o.phase != Phase.DONE]
+
+    # -- placing ---------------------------------------------------------------------------
+    def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime) -> TrackedOrder:
+        """Price and send ``request``; events may arrive (and finish it) before this returns."""
+        expected = request.expected_price
+        if expected is None and quote is not None and quote.has_two_sided_quote:
+            expected = quote.mid
+        limit = None
+        if self.config.order_style == "limit" and quote is not None and quote.has_two_sided_quote:
+            limit = next_limit_price(self.policy, request.quantity > 0, quote.bid, quote.ask, 0)
+        working = WorkingOrder(request.client_id, request.symbol, request.quantity,
+                               expected_price=expected if expected is not None else 0.0,
+                               submitted_at=now, limit_price=limit)
+        tracked = TrackedOrder(request, working)
+        self.orders[request.client_id] = tracked
+        self._send(tracked, request.quantity, limit)
+        return tracked
+
+    def _send(self, tracked: TrackedOrder, quantity: int, limit: float | None) -> None:
+        kind = OrderKind.MARKET if limit is None else OrderKind.LIMIT
+        order = replace(tracked.request, quantity=quantity, kind=kind, limit_price=limit)
+        tracked.phase = Phase.WORKING
+        ids = self.broker.submit(order)
+        tracked.lean_order_ids.extend(ids)
+
+    # -- repricing -------------------------------------------------------------------------
+    def on_slice(self, now: datetime, quotes: Mapping[str, ContractQuote]) -> None:
+        for tracked in self.active():
+            working = tracked.working
+            if (tracked.phase != Phase.WORKING or working.limit_price is None or working.submitted_at is None
+                    or not reprice_due(self.policy, working.submitted_at, now)):
+                continue
+            quote = quotes.get(working.symbol)
+            if quote is None or not quote.has_two_sided_quote:
+                continue  # no quote to reprice against: keep the order working as it is
+            attempt = working.attempt + 1
+            price = next_limit_price(self.policy, working.is_buy, quote.bid, quote.ask, attempt)
+            if price is not None and price == working.limit_price:
+                working.submitted_at = now
+                continue
+            lean_id = tracked.current_lean_id
+            if lean_id is None:
+                continue
+            tracked.phase, tracked.next_price = Phase.REPLACING, price
+            working.attempt, working.submitted_at = attempt, now
+            logger.info("ORDER_REPRICED", extra={
+                "order_id": tracked.request.client_id, "lean_order_id": lean_id, "attempt": attempt,
+                "old_limit": working.limit_price, "new_limit": price if price is not None else "market",
+                "remaining_quantity": working.remaining_quantity})
+            if not self.broker.cancel(lean_id):
+                tracked.phase = Phase.WORKING  # already filled or gone: its events tell the rest
+
+    # -- events ----------------------------------------------------------------------------
+    def on_update(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
+        """Track one event of a bot order; returns the order and the fill's slippage check."""
+        tracked = self.orders.get(update.client_id) if update.client_id else None
+        if tracked is None:
+            return None, None
+        check = None
+        if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
+            update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
+            if tracked.working.expected_price > 0:
+                check = self.slippage.check_slippage(
+                    tracked.working.expected_price, update.fill_price, update.fill_quantity,
+                    tracked.request.client_id, self._multiplier(update.symbol))
+            if tracked.working.is_filled:
+                tracked.phase = Phase.DONE
+        elif update.state == OrderState.CANCELED and update.order_id == tracked.current_lean_id:
+            self._on_canceled(tracked)
+        elif update.state == OrderState.INVALID and update.order_id == tracked.current_lean_id:
+            tracked.phase, tracked.rejected = Phase.DONE, True
+        return tracked, check
+
+    def _on_canceled(self, tracked: TrackedOrder) -> None:
+        remaining = tracked.working.remaining_quantity
+        if tracked.phase != Phase.REPLACING or remaining == 0:
+            tracked.phase = Phase.DONE
+            return
+        tracked.working.limit_price = tracked.next_price
+        self._send(tracked, remaining, tracked.next_price)
+
+    def cancel(self, client_id: str) -> bool:
+        """Cancel a working order for good (no replacement)."""
+        tracked = self.orders.get(client_id)
+        if tracked is None or tracked.phase == Phase.DONE or tracked.current_lean_id is None:
+            return False
+        tracked.phase = Phase.WORKING  # a CANCELED event in WORKING phase finishes it
+        return self.broker.cancel(tracked.current_lean_id)
