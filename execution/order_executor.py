@@ -15,6 +15,7 @@ It is told about LEAN's events by the bot; it never decides what to trade.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -57,6 +58,13 @@ class TrackedOrder:
         return self.lean_order_ids[-1] if self.lean_order_ids else None
 
 
+def priceable(quote: ContractQuote | None) -> bool:
+    """A quote a limit can be priced from: an ask, and a bid that may be 0 (the credit floor in
+    ``next_limit_price`` keeps a sell above 0; a market sell there would give the option away)."""
+    return (quote is not None and math.isfinite(quote.bid) and math.isfinite(quote.ask)
+            and 0.0 <= quote.bid <= quote.ask and quote.ask > 0.0)
+
+
 def repricing_policy(config: BotConfig) -> RepricingPolicy:
     return RepricingPolicy(delay=timedelta(seconds=config.reprice_seconds),
                            max_attempts=max(1, config.reprice_max_attempts + 1))
@@ -70,10 +78,16 @@ class OrderExecutor:
         self.slippage = slippage
         self.policy = repricing_policy(config)
         self._multiplier = multiplier
-        self.orders: dict[str, TrackedOrder] = {}
+        self.orders: dict[str, TrackedOrder] = {}  # working orders only: a finished one leaves
+        self.finished = 0
 
     def active(self) -> list[TrackedOrder]:
-        return [o for o in self.orders.values() if o.phase != Phase.DONE]
+        return list(self.orders.values())
+
+    def _finish(self, tracked: TrackedOrder) -> None:
+        tracked.phase = Phase.DONE
+        if self.orders.pop(tracked.request.client_id, None) is not None:
+            self.finished += 1
 
     # -- placing ---------------------------------------------------------------------------
     def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime) -> TrackedOrder:
@@ -82,7 +96,8 @@ class OrderExecutor:
         if expected is None and quote is not None and quote.has_two_sided_quote:
             expected = quote.mid
         limit = None
-        if self.config.order_style == "limit" and quote is not None and quote.has_two_sided_quote:
+        if self.config.order_style == "limit" and priceable(quote):
+            assert quote is not None
             limit = next_limit_price(self.policy, request.quantity > 0, quote.bid, quote.ask, 0)
         working = WorkingOrder(request.client_id, request.symbol, request.quantity,
                                expected_price=expected if expected is not None else 0.0,
@@ -107,8 +122,9 @@ class OrderExecutor:
                     or not reprice_due(self.policy, working.submitted_at, now)):
                 continue
             quote = quotes.get(working.symbol)
-            if quote is None or not quote.has_two_sided_quote:
+            if not priceable(quote):
                 continue  # no quote to reprice against: keep the order working as it is
+            assert quote is not None
             attempt = working.attempt + 1
             price = next_limit_price(self.policy, working.is_buy, quote.bid, quote.ask, attempt)
             if price is not None and price == working.limit_price:
@@ -140,17 +156,18 @@ class OrderExecutor:
                     tracked.working.expected_price, update.fill_price, update.fill_quantity,
                     tracked.request.client_id, self._multiplier(update.symbol))
             if tracked.working.is_filled:
-                tracked.phase = Phase.DONE
+                self._finish(tracked)
         elif update.state == OrderState.CANCELED and update.order_id == tracked.current_lean_id:
             self._on_canceled(tracked)
         elif update.state == OrderState.INVALID and update.order_id == tracked.current_lean_id:
-            tracked.phase, tracked.rejected = Phase.DONE, True
+            tracked.rejected = True
+            self._finish(tracked)
         return tracked, check
 
     def _on_canceled(self, tracked: TrackedOrder) -> None:
         remaining = tracked.working.remaining_quantity
         if tracked.phase != Phase.REPLACING or remaining == 0:
-            tracked.phase = Phase.DONE
+            self._finish(tracked)
             return
         tracked.working.limit_price = tracked.next_price
         self._send(tracked, remaining, tracked.next_price)

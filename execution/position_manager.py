@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from execution.bot_managed_positions import (
     BotManagedPosition,
@@ -114,13 +114,14 @@ class PositionManager:
         """Closing orders to place now. ``closing[position_id]`` = contracts that working close
         orders already cover (absolute)."""
         intents = []
+        today = now.date()
         for position in self.book.open_positions():
-            intent = self._decide(position, now, closing.get(position.id, 0))
+            intent = self._decide(position, today, closing.get(position.id, 0))
             if intent is not None:
                 intents.append(intent)
         return intents
 
-    def _decide(self, position: BotManagedPosition, now: datetime, covered: int) -> ExitIntent | None:
+    def _decide(self, position: BotManagedPosition, today: date, covered: int) -> ExitIntent | None:
         held = abs(position.quantity)
         available = held - covered
         if available <= 0:
@@ -130,7 +131,7 @@ class PositionManager:
         if pnl is not None and stop > 0 and -pnl >= stop:
             return self._close(position, available, OrderPurpose.STOP_LOSS,
                                f"loss {-pnl:.1%} of premium reached stop {stop:.0%}")
-        dte = position.days_to_expiry(now.date())
+        dte = (position.expiry - today).days
         if dte <= self.config.exit_dte:
             return self._close(position, available, OrderPurpose.EXPIRY_GUARD,
                                f"{dte} days to expiry <= exit_dte {self.config.exit_dte}")

@@ -108,7 +108,9 @@ class TradingBot:
     def _report_missing(self, now: datetime, quotes: dict[str, ContractQuote]) -> None:
         """A held contract absent from the chain: logged and audited once per position per day."""
         for position in self.book.open_positions():
-            if position.symbol in quotes or (position.id, now.date()) in self._missing_reported:
+            if position.symbol in quotes:
+                continue
+            if (position.id, now.date()) in self._missing_reported:
                 continue
             self._missing_reported.add((position.id, now.date()))
             self.counters["missing_quotes"] += 1

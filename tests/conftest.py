@@ -20,6 +20,6 @@ def _restore_project_logger() -> Iterator[None]:
     the project logger as it found it, so caplog sees records whatever ran before."""
     root = logging.getLogger(ROOT_LOGGER)
     saved = (list(root.handlers), root.level, root.propagate)
-    root.handlers, root.level, root.propagate = [], logging.NOTSET, True
+    root.handlers, root.level, root.propagate = [], logging.INFO, True
     yield
     root.handlers, root.level, root.propagate = saved[0], saved[1], saved[2]

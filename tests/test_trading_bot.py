@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from execution.trading_bot import TradingBot
+from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderRequest, OrderState, OrderUpdate
+from utils.audit_logger import AuditLogger, MemoryAuditSink
+from utils.logging_config import missing_fields
 
 NOW = datetime(2016, 1, 4, 10, 0)
 EXPIRY = date(2016, 2, 5)
@@ -22,6 +25,9 @@ class FakeBroker:
     def submit(self, request: OrderRequest) -> list[int]:
         self.requests.append(request)
         return [len(self.requests)]
+
+    def cancel(self, order_id: int) -> bool:
+        return False
 
     def portfolio(self) -> PortfolioView:
         return PortfolioView(100_000.0, 100_000.0, 0.0, 0.0)
@@ -118,3 +124,82 @@ def test_a_component_failure_suspends_new_entries():
     bot, _ = make_bot()
     bot.record_failure("on_data", RuntimeError("boom"))
     assert not bot.wants_candidates() and bot.counters["component_failures"] == 1
+
+
+def audited_bot(**params: str) -> tuple[TradingBot, FakeBroker, MemoryAuditSink]:
+    broker, sink = FakeBroker(), MemoryAuditSink()
+    bot = TradingBot(BotConfig.from_parameters({"order_style": "market", **params}.get), broker,
+                     AuditLogger(clock=lambda: NOW.replace(tzinfo=UTC), sinks=[sink]))
+    return bot, broker, sink
+
+
+def test_bad_fills_are_logged_audited_and_leave_the_book_consistent(caplog: pytest.LogCaptureFixture):
+    bot, broker, sink = audited_bot()
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0)
+    bot.on_order_update(OrderUpdate(77, None, "UNKNOWN", OrderState.FILLED, 1.0, 1, 0.0, NOW))
+    bot.on_order_update(OrderUpdate(78, None, "P700", OrderState.FILLED, float("nan"), 1, 0.0, NOW))
+    bot.on_order_update(OrderUpdate(79, None, "P700", OrderState.FILLED, 5.0, 9, 0.0, NOW))  # would flip
+    (position,) = bot.book.open_positions()
+    assert position.quantity == -3 and position.entry_price == 5.0
+    assert sink.actions().count(AuditAction.ORDER_EVENT_UNMATCHED) == 3
+    assert [r.getMessage() for r in caplog.records].count("FILL_UNMATCHED") == 3
+
+
+def test_a_fill_beyond_the_order_quantity_is_refused_by_the_order() -> None:
+    bot, broker, sink = audited_bot()
+    bot.on_market(NOW, 750.0, {}, candidates())
+    request = broker.requests[0]
+    bot.on_order_update(OrderUpdate(1, request.client_id, "P700", OrderState.FILLED, 5.0, -4, 0.0, NOW))
+    assert bot.book.positions == {} and AuditAction.ORDER_EVENT_UNMATCHED in sink.actions()
+
+
+def test_a_held_contract_missing_from_the_chain_is_reported_once_a_day(caplog: pytest.LogCaptureFixture):
+    bot, broker, sink = audited_bot()
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0)
+    for minute in range(3):
+        bot.on_market(NOW.replace(minute=minute + 1), 750.0, {})
+    assert sink.actions().count(AuditAction.QUOTE_MISSING) == 1
+    assert [r.getMessage() for r in caplog.records].count("HELD_CONTRACT_NOT_IN_CHAIN") == 1
+    assert bot.book.open_positions()[0].quantity == -3
+
+
+def test_one_correlation_id_follows_the_trade_from_submit_to_close() -> None:
+    bot, broker, sink = audited_bot(exit_dte="5")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0)
+    late = datetime(2016, 2, 1, 10, 0)
+    bot.on_market(late, 750.0, {"P700": candidates()[0]})
+    fill(bot, broker.requests[1], 3, 2.0)
+    story = [(e.action, e.correlation_id) for e in sink.entries if e.resource_type in ("order", "trade", "position")]
+    assert {cid for _, cid in story} == {broker.requests[0].client_id}
+    assert [a for a, _ in story] == [AuditAction.ORDER_SUBMIT, AuditAction.ORDER_FILL, AuditAction.TRADE_OPEN,
+                                     AuditAction.EXPIRY_CLOSE, AuditAction.ORDER_SUBMIT, AuditAction.ORDER_FILL,
+                                     AuditAction.TRADE_CLOSE]
+
+
+def test_a_slippage_breach_turns_the_bot_reduce_only_until_the_next_session() -> None:
+    bot, broker, sink = audited_bot(slippage_max_trade_pct="0.01", slippage_alert_pct="0.0")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 4.0)  # sold 1.1 below the 5.1 mid: > 1 %
+    assert bot.reduce_only and AuditAction.SLIPPAGE_BUDGET_BREACH in sink.actions()
+    bot.book.mark_closed(bot.book.open_positions()[0])  # flat again, but still reduce-only today
+    assert not bot.wants_candidates()
+    bot.on_market(NOW + timedelta(days=1), 750.0, {})
+    assert bot.wants_candidates()
+
+
+def test_required_log_fields_are_present_for_every_event_the_bot_emits(caplog: pytest.LogCaptureFixture):
+    bot, broker, _ = audited_bot(exit_dte="5")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0)
+    bot.on_market(datetime(2016, 2, 1, 10, 0), 750.0, {"P700": candidates()[0]})
+    fill(bot, broker.requests[1], 3, 2.0)
+    bot.on_order_update(OrderUpdate(5, "C999", "P700", OrderState.INVALID, 0.0, 0, 0.0, NOW, message="no"))
+    bot.record_failure("on_data", RuntimeError("boom"))
+    seen = {r.getMessage() for r in caplog.records}
+    assert {"TRADE_OPENED", "TRADE_CLOSED", "ORDER_SUBMITTED", "ORDER_FILLED", "ORDER_REJECTED",
+            "COMPONENT_FAILED"} <= seen
+    for record in caplog.records:
+        assert not missing_fields(record.getMessage(), vars(record)), record.getMessage()
