@@ -308,6 +308,26 @@ def implied_volatility_vectorised(right_is_call: ArrayLike, price: ArrayLike, sp
     return result.reshape(shape)
 
 
+def greeks_from_mids(right_is_call: ArrayLike, mid: ArrayLike, spot: ArrayLike, strike: ArrayLike,
+                     t_years: ArrayLike, rate: float) -> list[ContractGreeks | None]:
+    """``greeks_from_mid`` for many contracts in one vectorised solve (one entry per contract;
+    None where no volatility reproduces the mid). The position manager calls this once per slice
+    for all held contracts LEAN has no Greeks for, so the cost does not grow per contract."""
+    iv = np.atleast_1d(implied_volatility_vectorised(right_is_call, mid, spot, strike, t_years, rate))
+    ok = np.isfinite(iv)
+    g = bs_greeks(right_is_call, spot, strike, t_years, rate, np.where(ok, iv, 0.2))
+    columns = [np.broadcast_to(np.atleast_1d(a), iv.shape) for a in (g.delta, g.gamma, g.theta, g.vega, g.rho)]
+    out: list[ContractGreeks | None] = []
+    for i in range(iv.shape[0]):
+        if not ok[i]:
+            out.append(None)
+            continue
+        delta, gamma, theta, vega, rho = (float(c[i]) for c in columns)
+        out.append(ContractGreeks(iv=float(iv[i]), delta=delta, gamma=gamma, theta=theta,
+                                  theta_per_day=theta / DAYS_PER_YEAR, vega=vega, rho=rho))
+    return out
+
+
 def greeks_from_mid(right_is_call: bool, mid: float, spot: float, strike: float, t_years: float,
                     rate: float) -> ContractGreeks | None:
     """Greeks of one held contract from the volatility its mid price implies.
@@ -316,10 +336,4 @@ def greeks_from_mid(right_is_call: bool, mid: float, spot: float, strike: float,
     None when no volatility in [IV_LOW, IV_HIGH] reproduces ``mid`` (see
     ``implied_volatility_vectorised`` for when that happens).
     """
-    iv = float(implied_volatility_vectorised(right_is_call, mid, spot, strike, t_years, rate))
-    if not np.isfinite(iv):
-        return None
-    g = bs_greeks(right_is_call, spot, strike, t_years, rate, iv)
-    theta = float(g.theta)
-    return ContractGreeks(iv=iv, delta=float(g.delta), gamma=float(g.gamma), theta=theta,
-                          theta_per_day=theta / DAYS_PER_YEAR, vega=float(g.vega), rho=float(g.rho))
+    return greeks_from_mids([right_is_call], [mid], [spot], [strike], [t_years], rate)[0]

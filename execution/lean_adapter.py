@@ -69,10 +69,9 @@ def _quote(contract: OptionContract, key: str, right: Right, strike: float, expi
     else:
         delta, gamma, theta = float(greeks.delta), float(greeks.gamma), float(greeks.theta)
         vega, rho = float(greeks.vega), float(greeks.rho)
-    return ContractQuote(
-        symbol=key, right=right, strike=strike, expiry=expiry, bid=float(contract.bid_price),
-        ask=float(contract.ask_price), open_interest=open_interest,
-        iv=float(contract.implied_volatility), delta=delta, gamma=gamma, theta=theta, vega=vega, rho=rho)
+    # positional: (symbol, right, strike, expiry, bid, ask, open_interest, iv, delta, gamma, theta, vega, rho)
+    return ContractQuote(key, right, strike, expiry, float(contract.bid_price), float(contract.ask_price),
+                         open_interest, float(contract.implied_volatility), delta, gamma, theta, vega, rho)
 
 
 class LeanBroker:
@@ -91,6 +90,10 @@ class LeanBroker:
 
     def symbol(self, key: str) -> Symbol | None:
         return self._symbols.get(key)
+
+    @property
+    def symbols(self) -> dict[str, Symbol]:
+        return self._symbols
 
     def submit(self, request: OrderRequest) -> list[int]:
         symbol = self._symbols.get(request.symbol)
@@ -159,11 +162,14 @@ class LeanBotAdapter:
         if chain is None:
             return quotes
         contracts = chain.contracts
+        symbols, static = self.broker.symbols, self.broker.static
         for key in self.bot.watched_symbols():
-            symbol = self.broker.symbol(key)
-            known = self.broker.static.get(key)
-            contract = contracts.get(symbol) if symbol is not None and known is not None else None
-            if contract is not None and known is not None:
+            symbol = symbols.get(key)
+            known = static.get(key)
+            if symbol is None or known is None:
+                continue
+            contract = contracts.get(symbol)
+            if contract is not None:
                 quotes[key] = held_quote(contract, key, known)
         return quotes
 

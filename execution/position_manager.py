@@ -28,7 +28,7 @@ from execution.bot_managed_positions import (
     PositionBook,
     calculate_close_quantity,
 )
-from execution.greeks import greeks_from_mid
+from execution.greeks import greeks_from_mids
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote
@@ -76,6 +76,7 @@ class PositionManager:
     # -- market ----------------------------------------------------------------------------
     def refresh(self, now: datetime, spot: float | None, quotes: Mapping[str, ContractQuote]) -> None:
         """Mark and re-Greek every open position that has a usable quote this slice."""
+        to_calculate: list[tuple[BotManagedPosition, ContractQuote]] = []
         for position in self.book.open_positions():
             quote = quotes.get(position.symbol)
             if quote is None or not quote.has_two_sided_quote:
@@ -85,18 +86,24 @@ class PositionManager:
                 position.set_greeks(quote.delta, quote.gamma, quote.theta, quote.vega, quote.rho, quote.iv,
                                     spot or position.underlying_price, GreeksSource.MARKET, now)
             elif spot is not None and spot > 0:
-                self._calculate_greeks(position, quote, spot, now)
+                to_calculate.append((position, quote))
+        if to_calculate and spot is not None:
+            self._calculate_greeks(to_calculate, spot, now)
 
-    def _calculate_greeks(self, position: BotManagedPosition, quote: ContractQuote, spot: float,
+    def _calculate_greeks(self, items: list[tuple[BotManagedPosition, ContractQuote]], spot: float,
                           now: datetime) -> None:
-        years = max(position.days_to_expiry(now.date()), 0) / 365.0
-        greeks = greeks_from_mid(position.right == Right.CALL, quote.mid, spot, position.strike, years,
-                                 self.config.risk_free_rate)
-        if greeks is None:
-            logger.debug("GREEKS_UNAVAILABLE", extra={"position_id": position.id, "mid": quote.mid})
-            return
-        position.set_greeks(greeks.delta, greeks.gamma, greeks.theta, greeks.vega, greeks.rho, greeks.iv,
-                            spot, GreeksSource.CALCULATED, now)
+        """Our Black-Scholes for the contracts LEAN has no Greeks for: one vectorised solve."""
+        today = now.date()
+        results = greeks_from_mids([p.right == Right.CALL for p, _ in items], [q.mid for _, q in items],
+                                   spot, [p.strike for p, _ in items],
+                                   [max((p.expiry - today).days, 0) / 365.0 for p, _ in items],
+                                   self.config.risk_free_rate)
+        for (position, quote), greeks in zip(items, results, strict=True):
+            if greeks is None:
+                logger.debug("GREEKS_UNAVAILABLE", extra={"position_id": position.id, "mid": quote.mid})
+                continue
+            position.set_greeks(greeks.delta, greeks.gamma, greeks.theta, greeks.vega, greeks.rho, greeks.iv,
+                                spot, GreeksSource.CALCULATED, now)
 
     def portfolio_greeks(self) -> PortfolioGreeks:
         open_positions = [p for p in self.book.open_positions() if p.greeks_source is not None]

@@ -355,3 +355,13 @@ def test_iv_of_a_model_price_is_the_model_vol_or_nan_when_unidentifiable(o: dict
         assert abs(iv - o["vol"]) <= 1e-6
     else:
         assert np.isnan(iv) or IV_LOW <= iv <= IV_HIGH
+
+
+def test_batch_greeks_from_mids_match_the_one_contract_call() -> None:
+    from execution.greeks import greeks_from_mid, greeks_from_mids
+
+    calls, mids, strikes, years = [True, False, False], [12.0, 8.0, 10.0], [750.0, 720.0, 800.0], [0.1, 0.2, 0.1]
+    batch = greeks_from_mids(calls, mids, 740.0, strikes, years, 0.01)
+    single = [greeks_from_mid(c, m, 740.0, k, t, 0.01) for c, m, k, t in zip(calls, mids, strikes, years, strict=True)]
+    assert batch[2] is None and single[2] is None  # below intrinsic (60): no volatility reproduces it
+    assert batch[:2] == single[:2] and all(g is not None for g in batch[:2])
