@@ -10,7 +10,7 @@ ARGS   ?=
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
 	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
-	@echo "make bench     harness throughput and backtest wall time"
+	@echo "make bench     every bench/bench_*.py: harness, on_data, Greeks, audit, pre-trade gateway"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(PY) bench/bench_harness.py
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) storage backtests .pytest_cache .ruff_cache .benchmarks

@@ -67,3 +67,42 @@ def test_same_seed_same_result(tmp_path):
     _, first = run(days=3, start=None, seed=11, storage=tmp_path / "a", overrides={})
     _, second = run(days=3, start=None, seed=11, storage=tmp_path / "b", overrides={})
     assert first.end_equity == second.end_equity and first.fills == second.fills
+
+
+def test_a_month_takes_partial_profits_and_the_book_matches_lean_every_day(tmp_path):
+    checks: list[str] = []
+    holder: dict[str, object] = {}
+
+    def compare(day: int, total: int) -> None:  # after each trading day: bot's book == LEAN's portfolio
+        engine = holder["engine"]
+        adapter = engine.algorithm.adapter  # type: ignore[attr-defined]
+        for key in {p.symbol for p in adapter.bot.book.positions.values()}:
+            bot_quantity = sum(p.quantity for p in adapter.bot.book.open_positions() if p.symbol == key)
+            lean_quantity = engine.algorithm.portfolio[adapter.broker.symbol(key)].quantity  # type: ignore[attr-defined]
+            if bot_quantity != lean_quantity:
+                checks.append(f"day {day}: {key} bot {bot_quantity} LEAN {lean_quantity}")
+
+    from harness import runner as harness_runner
+
+    original = harness_runner.HarnessEngine.__init__
+
+    def remember(self, *args, **kwargs):  # capture the engine so the daily hook can read it
+        original(self, *args, **kwargs)
+        holder["engine"] = self
+
+    harness_runner.HarnessEngine.__init__ = remember  # type: ignore[method-assign]
+    try:
+        engine, _ = run(days=21, start=None, seed=4, storage=tmp_path / "s", overrides={}, on_day=compare)
+    finally:
+        harness_runner.HarnessEngine.__init__ = original  # type: ignore[method-assign]
+    bot = engine.algorithm.adapter.bot
+    assert checks == []
+    assert bot.counters["profit_takes"] >= 2 and bot.counters["unmatched_events"] == 0
+    trail = read_storage_folder_trail(tmp_path / "s")
+    assert sum(e.action == AuditAction.PROFIT_TAKE for e in trail.entries) == bot.counters["profit_takes"]
+    for position in bot.book.positions.values():  # closes never exceeded what was opened
+        fills = [e.metadata["fill_quantity"] for e in trail.entries
+                 if e.action == AuditAction.ORDER_FILL and e.correlation_id == position.correlation_id]
+        opened = sum(q for q in fills if q < 0)
+        closed = sum(q for q in fills if q > 0)
+        assert 0 <= closed <= -opened and -opened - closed == -position.quantity
