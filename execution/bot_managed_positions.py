@@ -125,7 +125,7 @@ class BotManagedPosition:
 
     @property
     def position_vega(self) -> float:
-        """USD per 1.00 (100 vol points) change in implied volatility."""
+        """USD per 1 percentage point of implied volatility (LEAN's vega is per 1 %)."""
         return self.vega * self.quantity * self.multiplier
 
     @property

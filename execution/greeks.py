@@ -125,15 +125,17 @@ class GreeksArrays(NamedTuple):
 
 @dataclass(frozen=True)
 class ContractGreeks:
-    """Greeks of one contract, from the volatility its mid price implies."""
+    """Greeks of one contract, from the volatility its mid price implies, in LEAN's units
+    (QLOptionPriceModel): theta per year, vega and rho per 1 percentage point (bs_greeks / 100),
+    so that they mix with the Greeks LEAN's chain reports."""
 
     iv: float
     delta: float
     gamma: float
     theta: float  # per year
     theta_per_day: float
-    vega: float
-    rho: float
+    vega: float  # per 1 % of volatility
+    rho: float  # per 1 % of rate
 
 
 def theta_per_day(theta: ArrayLike) -> FloatArray:
@@ -324,7 +326,7 @@ def greeks_from_mids(right_is_call: ArrayLike, mid: ArrayLike, spot: ArrayLike, 
             continue
         delta, gamma, theta, vega, rho = (float(c[i]) for c in columns)
         out.append(ContractGreeks(iv=float(iv[i]), delta=delta, gamma=gamma, theta=theta,
-                                  theta_per_day=theta / DAYS_PER_YEAR, vega=vega, rho=rho))
+                                  theta_per_day=theta / DAYS_PER_YEAR, vega=vega / 100.0, rho=rho / 100.0))
     return out
 
 

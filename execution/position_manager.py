@@ -55,7 +55,7 @@ class ExitIntent:
 
 @dataclass(frozen=True)
 class PortfolioGreeks:
-    """Sums over open positions: delta in shares and USD, gamma, vega (USD per 1.00 vol), theta
+    """Sums over open positions: delta in shares and USD, gamma, vega (USD per 1 % of vol), theta
     (USD per calendar day)."""
 
     net_delta: float = 0.0

@@ -148,8 +148,8 @@ class SyntheticMarket:
             book.delta[:] = priced.delta
             book.gamma[:] = priced.gamma
             book.theta[:] = priced.theta
-            book.vega[:] = priced.vega
-            book.rho[:] = priced.rho
+            book.vega[:] = priced.vega / 100.0  # LEAN reports vega and rho per 1 % (QLOptionPriceModel)
+            book.rho[:] = priced.rho / 100.0
 
     def end_day(self) -> None:
         """Remember the closing quotes of every contract so held ones keep a price later."""

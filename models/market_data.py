@@ -12,7 +12,7 @@ from models.bot_config import Right
 
 class ContractQuote(NamedTuple):
     """One option contract's quote. The Greeks and ``iv`` are 0.0 when LEAN has none yet (LEAN
-    conventions: per share of the underlying, theta annual, vega per 1.00 of volatility).
+    conventions, QLOptionPriceModel: per share of the underlying, theta annual, vega and rho per 1 %).
 
     A NamedTuple (immutable, and several times cheaper to build than a frozen dataclass): the
     adapter builds one per held contract per slice."""

@@ -293,8 +293,8 @@ def test_greeks_from_mid_returns_the_greeks_at_the_implied_vol():
     assert result.gamma == pytest.approx(float(expected.gamma), abs=1e-9)
     assert result.theta == pytest.approx(float(expected.theta), abs=1e-7)
     assert result.theta_per_day == pytest.approx(result.theta / 365.0)
-    assert result.vega == pytest.approx(float(expected.vega), abs=1e-7)
-    assert result.rho == pytest.approx(float(expected.rho), abs=1e-7)
+    assert result.vega == pytest.approx(float(expected.vega) / 100, abs=1e-9)  # LEAN: per 1 % of vol
+    assert result.rho == pytest.approx(float(expected.rho) / 100, abs=1e-9)
     assert all(isinstance(value, float) for value in vars(result).values())
 
 
