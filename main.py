@@ -10,6 +10,7 @@ from AlgorithmImports import OrderEvent, QCAlgorithm, Resolution, Slice
 from execution.lean_adapter import LeanBotAdapter
 from models.bot_config import BotConfig
 from models.exceptions import ConfigurationError
+from models.risk_limits import RiskLimits
 from utils.logging_config import LeanLogHandler, configure_logging
 
 
@@ -18,6 +19,7 @@ class OptionsBotAlgorithm(QCAlgorithm):
         configure_logging(LeanLogHandler(self))
         try:
             config = BotConfig.from_parameters(lambda name: self.get_parameter(name))
+            limits = RiskLimits.from_parameters(lambda name: self.get_parameter(name))
         except ConfigurationError as exc:
             self.error(f"CONFIGURATION_INVALID {exc}")
             raise
@@ -28,7 +30,7 @@ class OptionsBotAlgorithm(QCAlgorithm):
         option = self.add_option(config.ticker, Resolution.MINUTE)
         strikes, min_dte, max_dte = config.filter_strikes, config.filter_min_dte, config.filter_max_dte
         option.set_filter(lambda u: u.strikes(-strikes, strikes).expiration(min_dte, max_dte))
-        self.adapter = LeanBotAdapter(self, config, equity.symbol, option.symbol)
+        self.adapter = LeanBotAdapter(self, config, limits, equity.symbol, option.symbol)
         self.schedule.on(self.date_rules.every_day(equity.symbol),
                          self.time_rules.every(timedelta(minutes=config.snapshot_minutes)),
                          self.adapter.save_state)

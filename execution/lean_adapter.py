@@ -29,6 +29,7 @@ from models.bot_config import BotConfig, Right
 from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
+from models.risk_limits import RiskLimits
 from utils.audit_logger import AuditLogger
 from utils.audit_retention import cleanup_old_audit_chunks
 from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
@@ -122,6 +123,9 @@ class LeanBroker:
         return PortfolioView(float(p.total_portfolio_value), float(p.cash),
                              float(p.total_unrealized_profit), float(p.total_fees))
 
+    def equity(self) -> float:
+        return float(self._algorithm.portfolio.total_portfolio_value)
+
     def contract_multiplier(self, symbol: str) -> float:
         lean_symbol = self._symbols[symbol]
         return float(self._algorithm.securities[lean_symbol].symbol_properties.contract_multiplier)
@@ -130,7 +134,7 @@ class LeanBroker:
 class LeanBotAdapter:
     """What main.py forwards LEAN's events to."""
 
-    def __init__(self, algorithm: QCAlgorithm, config: BotConfig, underlying: Symbol,
+    def __init__(self, algorithm: QCAlgorithm, config: BotConfig, limits: RiskLimits, underlying: Symbol,
                  option: Symbol) -> None:
         self._algorithm = algorithm
         self._underlying = underlying
@@ -138,7 +142,7 @@ class LeanBotAdapter:
         self.broker = LeanBroker(algorithm)
         self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm),
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
-        self.bot = TradingBot(config, self.broker, self.audit)
+        self.bot = TradingBot(config, self.broker, self.audit, limits)
         self._retention_day: date | None = None
         self.audit.log(AuditAction.SYSTEM_START, "Algorithm initialised", resource_type="algorithm",
                        resource_id=type(algorithm).__name__,

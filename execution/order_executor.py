@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from execution.ports import BrokerPort
+from execution.order_gateway import OrderGateway
 from execution.slippage_budget import SlippageBudget, SlippageCheckResult
 from execution.smart_execution import (
     RepricingPolicy,
@@ -39,6 +39,7 @@ logger = get_logger(__name__)
 
 
 class Phase(StrEnum):
+    NEW = "new"  # being validated: not yet with the broker, so not "pending" for the gateway
     WORKING = "working"
     REPLACING = "replacing"  # cancel sent; the replacement goes out on the CANCELED event
     DONE = "done"
@@ -49,9 +50,10 @@ class TrackedOrder:
     request: OrderRequest
     working: WorkingOrder
     lean_order_ids: list[int] = field(default_factory=list)
-    phase: Phase = Phase.WORKING
+    phase: Phase = Phase.NEW
     next_price: float | None = None  # the replacement's limit; None = market
     rejected: bool = False
+    rejection: str = ""  # why the gateway refused it
 
     @property
     def current_lean_id(self) -> int | None:
@@ -71,10 +73,10 @@ def repricing_policy(config: BotConfig) -> RepricingPolicy:
 
 
 class OrderExecutor:
-    def __init__(self, config: BotConfig, broker: BrokerPort, slippage: SlippageBudget,
+    def __init__(self, config: BotConfig, gateway: OrderGateway, slippage: SlippageBudget,
                  multiplier: Callable[[str], float]) -> None:
         self.config = config
-        self.broker = broker
+        self.gateway = gateway
         self.slippage = slippage
         self.policy = repricing_policy(config)
         self._multiplier = multiplier
@@ -90,8 +92,11 @@ class OrderExecutor:
             self.finished += 1
 
     # -- placing ---------------------------------------------------------------------------
-    def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime) -> TrackedOrder:
-        """Price and send ``request``; events may arrive (and finish it) before this returns."""
+    def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime, *,
+              actor: str = "system", actor_type: str = "system",
+              on_approved: Callable[[], None] | None = None) -> TrackedOrder:
+        """Price and send ``request`` through the gateway; events may arrive (and finish it)
+        before this returns. A refused order comes back finished with ``rejected`` set."""
         expected = request.expected_price
         if expected is None and quote is not None and quote.has_two_sided_quote:
             expected = quote.mid
@@ -104,15 +109,26 @@ class OrderExecutor:
                                submitted_at=now, limit_price=limit)
         tracked = TrackedOrder(request, working)
         self.orders[request.client_id] = tracked
-        self._send(tracked, request.quantity, limit)
+        self._send(tracked, request.quantity, limit, now, actor, actor_type, on_approved)
         return tracked
 
-    def _send(self, tracked: TrackedOrder, quantity: int, limit: float | None) -> None:
+    def _send(self, tracked: TrackedOrder, quantity: int, limit: float | None, now: datetime,
+              actor: str = "system", actor_type: str = "system",
+              on_approved: Callable[[], None] | None = None) -> None:
         kind = OrderKind.MARKET if limit is None else OrderKind.LIMIT
         order = replace(tracked.request, quantity=quantity, kind=kind, limit_price=limit)
-        tracked.phase = Phase.WORKING
-        ids = self.broker.submit(order)
-        tracked.lean_order_ids.extend(ids)
+
+        def approved() -> None:  # from here on its events may arrive: it is working
+            tracked.phase = Phase.WORKING
+            if on_approved is not None:
+                on_approved()
+
+        result = self.gateway.submit(order, now, actor=actor, actor_type=actor_type, on_approved=approved)
+        if not result.accepted:
+            tracked.rejected, tracked.rejection = True, result.validation.reason
+            self._finish(tracked)
+            return
+        tracked.lean_order_ids.extend(result.order_ids)
 
     # -- repricing -------------------------------------------------------------------------
     def on_slice(self, now: datetime, quotes: Mapping[str, ContractQuote]) -> None:
@@ -139,10 +155,20 @@ class OrderExecutor:
                 "order_id": tracked.request.client_id, "lean_order_id": lean_id, "attempt": attempt,
                 "old_limit": working.limit_price, "new_limit": price if price is not None else "market",
                 "remaining_quantity": working.remaining_quantity})
-            if not self.broker.cancel(lean_id):
+            if not self.gateway.cancel(lean_id):
                 tracked.phase = Phase.WORKING  # already filled or gone: its events tell the rest
 
     # -- events ----------------------------------------------------------------------------
+    def pending_by_symbol(self) -> dict[str, int]:
+        """Signed contracts still to fill per symbol (an order being replaced does not count:
+        its replacement is validated as if the old one were gone)."""
+        pending: dict[str, int] = {}
+        for tracked in self.orders.values():
+            if tracked.phase == Phase.WORKING:
+                symbol = tracked.working.symbol
+                pending[symbol] = pending.get(symbol, 0) + tracked.working.remaining_quantity
+        return pending
+
     def on_update(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
         """Track one event of a bot order; returns the order and the fill's slippage check."""
         tracked = self.orders.get(update.client_id) if update.client_id else None
@@ -157,20 +183,26 @@ class OrderExecutor:
                     tracked.request.client_id, self._multiplier(update.symbol))
             if tracked.working.is_filled:
                 self._finish(tracked)
-        elif update.state == OrderState.CANCELED and update.order_id == tracked.current_lean_id:
-            self._on_canceled(tracked)
-        elif update.state == OrderState.INVALID and update.order_id == tracked.current_lean_id:
+        elif update.state == OrderState.CANCELED and self._is_current(tracked, update.order_id):
+            self._on_canceled(tracked, update.time)
+        elif update.state == OrderState.INVALID and self._is_current(tracked, update.order_id):
             tracked.rejected = True
             self._finish(tracked)
         return tracked, check
 
-    def _on_canceled(self, tracked: TrackedOrder) -> None:
+    @staticmethod
+    def _is_current(tracked: TrackedOrder, order_id: int) -> bool:
+        """The latest LEAN order of ``tracked`` — or one not recorded yet: LEAN can reject an order
+        inside the ``submit`` call, before its id comes back to us."""
+        return order_id == tracked.current_lean_id or order_id not in tracked.lean_order_ids
+
+    def _on_canceled(self, tracked: TrackedOrder, now: datetime) -> None:
         remaining = tracked.working.remaining_quantity
         if tracked.phase != Phase.REPLACING or remaining == 0:
             self._finish(tracked)
             return
         tracked.working.limit_price = tracked.next_price
-        self._send(tracked, remaining, tracked.next_price)
+        self._send(tracked, remaining, tracked.next_price, now)
 
     def cancel(self, client_id: str) -> bool:
         """Cancel a working order for good (no replacement)."""
@@ -178,4 +210,4 @@ class OrderExecutor:
         if tracked is None or tracked.phase == Phase.DONE or tracked.current_lean_id is None:
             return False
         tracked.phase = Phase.WORKING  # a CANCELED event in WORKING phase finishes it
-        return self.broker.cancel(tracked.current_lean_id)
+        return self.gateway.cancel(tracked.current_lean_id)

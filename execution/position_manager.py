@@ -193,6 +193,12 @@ class PositionManager:
         return ExitIntent(position.id, position.symbol, quantity, purpose, reason, position.mark_price,
                           position.correlation_id, level)
 
+    def retry_later(self, intent: ExitIntent) -> None:
+        """The gateway refused ``intent``: a ladder level that did not go out may fire again."""
+        position = self.book.positions.get(intent.position_id)
+        if position is not None and intent.ladder_level is not None:
+            position.ladder_levels_done.discard(intent.ladder_level)
+
     # -- fills -----------------------------------------------------------------------------
     def open_position(self, contract: ContractQuote, multiplier: float, when: datetime,
                       correlation_id: str | None) -> BotManagedPosition:

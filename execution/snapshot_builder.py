@@ -43,4 +43,7 @@ def build_snapshot(bot: TradingBot, now_utc: datetime, mode: str, view: Portfoli
         equity_history=list(bot.equity_history),
         portfolio_greeks=asdict(bot.manager.portfolio_greeks()),
         slippage=bot.slippage.to_dict(), working_orders=working,
-        risk={"reduce_only": bot.reduce_only, "entries_suspended": bot.entries_suspended})
+        risk={"trading_state": bot.breaker.state.value, "reduce_only": bot.reduce_only,
+              "entries_suspended": bot.entries_suspended, "limits": bot.limits.as_dict(),
+              "circuit_breaker": bot.breaker.as_dict(), "orders_today": bot.gateway.counter.orders_today,
+              "gateway_rejections": bot.gateway.rejections})

@@ -13,10 +13,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
+from execution.circuit_breaker import CircuitBreaker, TradingState
 from execution.entry_rule import choose_entry
 from execution.order_executor import OrderExecutor, TrackedOrder
+from execution.order_gateway import OrderGateway
 from execution.ports import BrokerPort
-from execution.position_manager import PositionManager
+from execution.position_manager import ExitIntent, PositionManager
+from execution.pre_trade_validator import PreTradeValidator
+from execution.risk_context import build_pre_trade_context
 from execution.slippage_budget import SlippageBudget
 from execution.smart_execution import InvalidFillError
 from execution.snapshot_builder import build_snapshot
@@ -24,27 +28,37 @@ from models.audit import AuditAction
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
 from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
+from models.risk_limits import RiskLimits
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 from utils.object_store_schema import StateSnapshot
 
 logger = get_logger(__name__)
 
-COUNTERS = ("orders_submitted", "orders_rejected", "fills", "positions_opened",
+COUNTERS = ("orders_submitted", "orders_rejected", "risk_rejections", "fills", "positions_opened",
             "positions_closed", "profit_takes", "stop_losses", "expiry_closes", "unmatched_events",
             "component_failures", "missing_quotes")
 
 
 class TradingBot:
-    def __init__(self, config: BotConfig, broker: BrokerPort, audit: AuditLogger | None = None) -> None:
+    def __init__(self, config: BotConfig, broker: BrokerPort, audit: AuditLogger | None = None,
+                 limits: RiskLimits | None = None) -> None:
         self.config = config
-        self.broker = broker
+        self.broker = broker  # read-only use here: orders go through self.gateway only
         self.now: datetime | None = None
         self.audit = audit if audit is not None else AuditLogger(clock=self._clock)
+        self.limits = limits if limits is not None else RiskLimits()
         self.manager = PositionManager(config, self.audit)
+        self.breaker = CircuitBreaker(self.limits, self.audit)
         self.slippage = SlippageBudget(config.slippage_max_trade_pct * 100, config.slippage_max_session_usd,
                                        config.slippage_alert_pct * 100, audit_logger=self.audit)
-        self.executor = OrderExecutor(config, broker, self.slippage, broker.contract_multiplier)
+        self.gateway = OrderGateway(broker, PreTradeValidator(self.limits, self.audit),
+                                    lambda now, orders: build_pre_trade_context(self, now, orders))
+        self.executor = OrderExecutor(config, self.gateway, self.slippage, broker.contract_multiplier)
+        self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
+        self.equity = 0.0
+        self._session: date | None = None
+        self._refused_exits: dict[tuple[str, OrderPurpose], tuple[TradingState, date]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.entries_suspended = False
         self.underlying_price: float | None = None
@@ -63,7 +77,8 @@ class TradingBot:
 
     @property
     def reduce_only(self) -> bool:
-        return self.entries_suspended or self.slippage.reduce_only
+        return (self.entries_suspended or self.slippage.reduce_only
+                or self.breaker.state is not TradingState.ACTIVE)
 
     # -- decisions -----------------------------------------------------------------------------
     def watched_symbols(self) -> list[str]:
@@ -83,12 +98,15 @@ class TradingBot:
     def on_market(self, now: datetime, spot: float | None, quotes: dict[str, ContractQuote],
                   candidates: Sequence[ContractQuote] | None = None) -> None:
         self.now = now
-        if self.slippage.session_date != now.date():
-            self.slippage.start_session(now.date())
         if spot is not None and spot > 0:
             self.underlying_price = spot
+        if self._session != now.date():
+            self._start_session(now.date())
         self._report_missing(now, quotes)
+        self.quotes.update(quotes)
         self.manager.refresh(now, self.underlying_price, quotes)
+        self.equity = self.broker.equity()
+        self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
         covered: dict[str, int] = {}
         for order in self.executor.active():
@@ -96,14 +114,35 @@ class TradingBot:
                 pid = order.request.position_id
                 covered[pid] = covered.get(pid, 0) + abs(order.working.remaining_quantity)
         for intent in self.manager.decide_exits(now, covered):
-            counter = {OrderPurpose.PROFIT_TAKE: "profit_takes", OrderPurpose.STOP_LOSS: "stop_losses",
-                       OrderPurpose.EXPIRY_GUARD: "expiry_closes"}[intent.purpose]
-            self.counters[counter] += 1
-            self._submit(OrderRequest(self._client_id(), intent.symbol, intent.quantity, intent.purpose,
-                                      position_id=intent.position_id, correlation_id=intent.correlation_id,
-                                      expected_price=intent.expected_price), quotes.get(intent.symbol))
+            self._exit(now, intent, quotes)
         if candidates is not None and self.wants_candidates() and self.underlying_price:
             self._enter(now, candidates)
+
+    def _start_session(self, today: date) -> None:
+        """Exchange session start (LEAN's algorithm time is exchange time): daily counters reset."""
+        self._session = today
+        self.equity = self.broker.equity()
+        self.breaker.start_session(today, self.equity)
+        self.gateway.counter.start_session(today)
+        self.slippage.start_session(today)
+        self._refused_exits.clear()
+
+    def _exit(self, now: datetime, intent: ExitIntent, quotes: dict[str, ContractQuote]) -> None:
+        key = (intent.position_id, intent.purpose)
+        refused = self._refused_exits.get(key)
+        if refused == (self.breaker.state, now.date()):
+            self.manager.retry_later(intent)
+            return  # refused before in this state today: do not hammer the gateway every minute
+        counter = {OrderPurpose.PROFIT_TAKE: "profit_takes", OrderPurpose.STOP_LOSS: "stop_losses",
+                   OrderPurpose.EXPIRY_GUARD: "expiry_closes"}[intent.purpose]
+        tracked = self._submit(OrderRequest(self._client_id(), intent.symbol, intent.quantity, intent.purpose,
+                                            position_id=intent.position_id, correlation_id=intent.correlation_id,
+                                            expected_price=intent.expected_price), quotes.get(intent.symbol))
+        if tracked.rejected:
+            self._refused_exits[key] = (self.breaker.state, now.date())
+            self.manager.retry_later(intent)
+        else:
+            self.counters[counter] += 1
 
     def _report_missing(self, now: datetime, quotes: dict[str, ContractQuote]) -> None:
         """A held contract absent from the chain: logged and audited once per position per day."""
@@ -133,6 +172,7 @@ class TradingBot:
             "bid": quote.bid, "ask": quote.ask})
         client_id = self._client_id()
         self._contracts[client_id] = quote
+        self.quotes[quote.symbol] = quote
         self._submit(OrderRequest(client_id, quote.symbol, decision.quantity, OrderPurpose.ENTRY,
                                   correlation_id=client_id, expected_price=quote.mid), quote)
 
@@ -141,15 +181,26 @@ class TradingBot:
         self._next_client += 1
         return cid
 
-    def _submit(self, request: OrderRequest, quote: ContractQuote | None) -> None:
-        self.counters["orders_submitted"] += 1
-        logger.info("ORDER_SUBMITTED", extra={
-            "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
-            "purpose": request.purpose.value, "order_type": self.config.order_style,
-            "position_id": request.position_id})
-        self.audit.log_order_submit(request.client_id, request.symbol, request.quantity, self.config.order_style,
-                                    request.purpose.value, correlation_id=request.correlation_id)
-        self.executor.place(request, quote, self._clock() if self.now is None else self.now)
+    def _submit(self, request: OrderRequest, quote: ContractQuote | None) -> TrackedOrder:
+        now = self._clock() if self.now is None else self.now
+
+        def submitted() -> None:  # approved by the gateway, about to reach the broker
+            self.counters["orders_submitted"] += 1
+            logger.info("ORDER_SUBMITTED", extra={
+                "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
+                "purpose": request.purpose.value, "order_type": self.config.order_style,
+                "position_id": request.position_id})
+            self.audit.log_order_submit(request.client_id, request.symbol, request.quantity,
+                                        self.config.order_style, request.purpose.value,
+                                        correlation_id=request.correlation_id)
+
+        tracked = self.executor.place(request, quote, now, on_approved=submitted)
+        if tracked.rejected and not tracked.lean_order_ids:
+            self.counters["risk_rejections"] += 1
+            logger.warning("ORDER_REJECTED", extra={
+                "order_id": request.client_id, "symbol": request.symbol, "reason": tracked.rejection,
+                "purpose": request.purpose.value, "stage": "pre_trade_gateway"})
+        return tracked
 
     # -- order events ----------------------------------------------------------------------
     def on_order_update(self, update: OrderUpdate) -> None:
@@ -237,6 +288,7 @@ class TradingBot:
 
     def _closed(self, position: BotManagedPosition, update: OrderUpdate, request: OrderRequest | None) -> None:
         self.counters["positions_closed"] += 1
+        self.breaker.on_position_closed(update.time, position.realized_pnl - position.fees)
         reason = request.purpose.value if request else "external"
         logger.info("TRADE_CLOSED", extra={
             "trade_id": position.id, "symbol": position.symbol, "quantity": update.fill_quantity,

@@ -226,6 +226,7 @@ class HarnessBrokerage:
         security = self._securities[order.symbol]
         multiplier = security.symbol_properties.contract_multiplier
         security.holdings._apply_fill(quantity, price, fee)
+        self._portfolio._track(security.holdings)
         self._portfolio.cash -= quantity * price * multiplier + fee
         order._filled_quantity += quantity
         order._fill_value += quantity * price

@@ -131,12 +131,18 @@ class SecurityPortfolioManager:
     def __init__(self, securities: SecurityManager) -> None:
         self._securities = securities
         self.cash: float = 100_000.0
+        self._traded: dict[int, SecurityHolding] = {}  # holdings that ever had a fill
+
+    def _track(self, holding: SecurityHolding) -> None:
+        """Called by the brokerage on every fill: the totals then sum traded holdings only, not
+        every security of a 2,000-contract chain (LEAN keeps these totals cheap in C#)."""
+        self._traded[id(holding)] = holding
 
     def __getitem__(self, symbol: Symbol) -> SecurityHolding:
         return self._securities[symbol].holdings
 
     def _holdings(self) -> Iterable[SecurityHolding]:
-        return (s.holdings for s in self._securities.values() if s.holdings.quantity != 0)
+        return (h for h in self._traded.values() if h.quantity != 0)
 
     @property
     def total_holdings_value(self) -> float:
@@ -152,7 +158,7 @@ class SecurityPortfolioManager:
 
     @property
     def total_fees(self) -> float:
-        return sum(s.holdings.total_fees for s in self._securities.values())
+        return sum(h.total_fees for h in self._traded.values())
 
     @property
     def invested(self) -> bool:

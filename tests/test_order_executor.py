@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from execution.order_executor import OrderExecutor, Phase
+from execution.order_gateway import GatewayResult
+from execution.pre_trade_validator import ValidationResult
 from execution.slippage_budget import SlippageBudget
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote, PortfolioView
@@ -32,8 +35,27 @@ class Broker:
     def portfolio(self) -> PortfolioView:
         return PortfolioView(100_000.0, 100_000.0, 0.0, 0.0)
 
+    def equity(self) -> float:
+        return 100_000.0
+
     def contract_multiplier(self, symbol: str) -> float:
         return 100.0
+
+
+class ApprovingGateway:
+    """The gateway's interface, approving everything: these tests are about pricing."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    def submit(self, request: OrderRequest, now: datetime, *, actor: str = "system", actor_type: str = "system",
+               on_approved: Callable[[], None] | None = None) -> GatewayResult:
+        if on_approved is not None:
+            on_approved()
+        return GatewayResult(ValidationResult(True, False, ()), tuple(self.broker.submit(request)))
+
+    def cancel(self, order_id: int) -> bool:
+        return self.broker.cancel(order_id)
 
 
 def quote(bid: float, ask: float) -> ContractQuote:
@@ -43,7 +65,8 @@ def quote(bid: float, ask: float) -> ContractQuote:
 def executor(**params: str) -> tuple[OrderExecutor, Broker, SlippageBudget]:
     config = BotConfig.from_parameters({"reprice_seconds": "60", "reprice_max_attempts": "2", **params}.get)
     broker, budget = Broker(), SlippageBudget(50.0, 1_000.0, 10.0)
-    return OrderExecutor(config, broker, budget, broker.contract_multiplier), broker, budget
+    gateway = ApprovingGateway(broker)
+    return OrderExecutor(config, gateway, budget, broker.contract_multiplier), broker, budget  # type: ignore[arg-type]
 
 
 def event(order_id: int, state: OrderState, quantity: int = 0, price: float = 0.0) -> OrderUpdate:
@@ -138,4 +161,19 @@ def test_a_rejected_order_is_finished_and_marked() -> None:
     ex, _, _ = executor()
     tracked = ex.place(request(), quote(9.8, 10.2), T0)
     ex.on_update(event(1, OrderState.INVALID))
+    assert tracked.rejected and tracked.phase == Phase.DONE and ex.active() == []
+
+
+def test_a_rejection_delivered_inside_submit_finishes_the_order() -> None:
+    ex, broker, _ = executor()
+
+    class RejectingInside(ApprovingGateway):
+        def submit(self, request, now, *, actor="system", actor_type="system", on_approved=None):  # type: ignore[no-untyped-def]
+            if on_approved is not None:
+                on_approved()
+            ex.on_update(event(1, OrderState.INVALID))  # LEAN rejects before the ticket returns
+            return GatewayResult(ValidationResult(True, False, ()), (1,))
+
+    ex.gateway = RejectingInside(broker)  # type: ignore[assignment]
+    tracked = ex.place(request(), quote(9.8, 10.2), T0)
     assert tracked.rejected and tracked.phase == Phase.DONE and ex.active() == []

@@ -32,6 +32,9 @@ class FakeBroker:
     def portfolio(self) -> PortfolioView:
         return PortfolioView(100_000.0, 100_000.0, 0.0, 0.0)
 
+    def equity(self) -> float:
+        return 100_000.0
+
     def contract_multiplier(self, symbol: str) -> float:
         return 100.0
 

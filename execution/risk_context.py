@@ -1,0 +1,72 @@
+"""Builds the PreTradeContext the gateway checks an order against, from the bot's own books.
+
+Per-contract Greek estimates come from the last quote seen (LEAN's Greeks) or, when LEAN has none
+yet, from our Black-Scholes on the mid; a contract with neither gets no estimate and the gateway
+fails the Greek checks closed for an exposure-adding order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from execution.greeks import greeks_from_mids
+from execution.pre_trade_validator import PreTradeContext
+from models.bot_config import Right
+from models.market_data import ContractQuote
+from models.orders import OrderRequest
+
+if TYPE_CHECKING:
+    from execution.trading_bot import TradingBot
+
+
+def _unit_greeks(quote: ContractQuote, spot: float, today_ordinal: int, rate: float) -> tuple[float, float] | None:
+    """(delta, vega per 1 %) of one contract: LEAN's when it has them, else ours from the mid."""
+    if quote.has_market_greeks and quote.vega:
+        return quote.delta, quote.vega
+    if not quote.has_two_sided_quote or spot <= 0:
+        return (quote.delta, quote.vega) if quote.delta and quote.vega else None
+    years = max(quote.expiry.toordinal() - today_ordinal, 0) / 365.0
+    (greeks,) = greeks_from_mids([quote.right == Right.CALL], [quote.mid], spot, [quote.strike], [years], rate)
+    return None if greeks is None else (greeks.delta, greeks.vega)
+
+
+def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[OrderRequest]) -> PreTradeContext:
+    book, quotes = bot.book, bot.quotes
+    spot = bot.underlying_price or 0.0
+    positions = {p.symbol: p.quantity for p in book.open_positions()}
+    symbols = set(positions) | {o.symbol for o in orders}
+    prices: dict[str, float] = {}
+    multipliers: dict[str, float] = {}
+    dollar_delta: dict[str, float] = {}
+    vega: dict[str, float] = {}
+    for symbol in symbols:
+        multiplier = bot.broker.contract_multiplier(symbol)
+        multipliers[symbol] = multiplier
+        quote = quotes.get(symbol)
+        if quote is None:
+            continue
+        if quote.has_two_sided_quote:
+            prices[symbol] = quote.mid
+        if symbol in positions and not any(o.symbol == symbol for o in orders):
+            continue  # held and not traded: its Greeks are already in the portfolio totals
+        unit = _unit_greeks(quote, spot, now.toordinal(), bot.config.risk_free_rate)
+        if unit is not None:
+            dollar_delta[symbol] = unit[0] * multiplier * spot
+            vega[symbol] = unit[1] * multiplier
+    for order in orders:  # the mid at decision time, when the chain quote is gone
+        if order.symbol not in prices and order.expected_price:
+            prices[order.symbol] = order.expected_price
+    totals = bot.manager.portfolio_greeks()
+    breaker = bot.breaker
+    equity = bot.equity
+    return PreTradeContext(
+        now=now, portfolio_value=equity, positions=positions, prices=prices, multipliers=multipliers,
+        open_positions=len(positions), orders_today=bot.gateway.counter.orders_today,
+        recent_order_times=bot.gateway.counter.recent(now), portfolio_dollar_delta=totals.dollar_delta,
+        portfolio_vega=totals.vega, dollar_delta_per_contract=dollar_delta, vega_per_contract=vega,
+        session_start_equity=breaker.session_start_equity if breaker.session_start_equity is not None else equity,
+        equity_high_watermark=breaker.high_watermark if breaker.high_watermark is not None else equity,
+        trading_state=breaker.state, underlyings=dict.fromkeys(symbols, bot.config.ticker),
+        pending=bot.executor.pending_by_symbol())
