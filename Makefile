@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: help setup backtest test lint typecheck pytest bench clean
+.PHONY: help setup backtest test lint typecheck pytest bench clean api
 
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
@@ -33,6 +33,10 @@ pytest: $(STAMP)
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+# The sidecar API on 127.0.0.1 (API_PORT, default 8000); needs TRADING_API_TOKEN (>= 32 chars).
+api: $(STAMP)
+	$(PY) -m api --host 127.0.0.1
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
