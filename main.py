@@ -5,13 +5,25 @@ subscribes to the underlying and its option chain, and forwards LEAN's events to
 
 from datetime import timedelta
 
-from AlgorithmImports import OrderEvent, QCAlgorithm, Resolution, Slice
+from AlgorithmImports import Command, OrderEvent, QCAlgorithm, Resolution, Slice
 
 from execution.lean_adapter import LeanBotAdapter
 from models.bot_config import BotConfig
 from models.exceptions import ConfigurationError
 from models.risk_limits import RiskLimits
 from utils.logging_config import LeanLogHandler, configure_logging
+
+
+class OptionsBotInboxCommand(Command):
+    """A sidecar request delivered as a LEAN command (live deployments):
+    ``lean live command . --data '{"$type": "OptionsBotInboxCommand", "request_json": "..."}'``.
+    It takes the same path as the Object Store inbox (execution/inbox_consumer.py)."""
+
+    request_json = ""
+
+    def run(self, algorithm) -> bool:  # LEAN passes the running QCAlgorithm
+        adapter = getattr(algorithm, "adapter", None)
+        return bool(adapter is not None and adapter.queue_command(str(self.request_json)))
 
 
 class OptionsBotAlgorithm(QCAlgorithm):
@@ -31,6 +43,7 @@ class OptionsBotAlgorithm(QCAlgorithm):
         strikes, min_dte, max_dte = config.filter_strikes, config.filter_min_dte, config.filter_max_dte
         option.set_filter(lambda u: u.strikes(-strikes, strikes).expiration(min_dte, max_dte))
         self.adapter = LeanBotAdapter(self, config, limits, equity.symbol, option.symbol)
+        self.add_command(OptionsBotInboxCommand)
         self.schedule.on(self.date_rules.every_day(equity.symbol),
                          self.time_rules.every(timedelta(minutes=config.snapshot_minutes)),
                          self.adapter.save_state)

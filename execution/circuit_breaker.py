@@ -8,6 +8,7 @@ trigger                state      why
 daily_loss             HALTED     loss vs session start >= max_daily_loss_pct
 drawdown               HALTED     fall from the equity high watermark >= max_drawdown_pct
 roll_leg_failed        HALTED     a half-done roll left exposure nobody planned
+manual_halt            HALTED     a person or agent asked to halt (command with actor and reason)
 consecutive_losses     REDUCING   max_consecutive_losses losing closes in a row
 slippage_budget        REDUCING   the session's slippage budget is spent
 =====================  =========  ====================================================
@@ -65,12 +66,14 @@ class Trigger(StrEnum):
     CONSECUTIVE_LOSSES = "consecutive_losses"
     SLIPPAGE_BUDGET = "slippage_budget"
     ROLL_LEG_FAILED = "roll_leg_failed"
+    MANUAL_HALT = "manual_halt"
 
 
 TRIGGER_STATE: dict[Trigger, TradingState] = {
     Trigger.DAILY_LOSS: TradingState.HALTED,
     Trigger.DRAWDOWN: TradingState.HALTED,
     Trigger.ROLL_LEG_FAILED: TradingState.HALTED,
+    Trigger.MANUAL_HALT: TradingState.HALTED,
     Trigger.CONSECUTIVE_LOSSES: TradingState.REDUCING,
     Trigger.SLIPPAGE_BUDGET: TradingState.REDUCING,
 }
@@ -178,16 +181,21 @@ class CircuitBreaker:
     def on_roll_leg_failed(self, now: datetime, roll_id: str, detail: str = "") -> None:
         self._trip(now, Trigger.ROLL_LEG_FAILED, 1.0, 0.0, f"roll {roll_id}: {detail}" if detail else f"roll {roll_id}")
 
+    def halt(self, now: datetime, actor: str, actor_type: str, reason: str) -> TradingState:
+        """A person or agent halts trading; only ``reset`` (also with actor and reason) resumes."""
+        _require_actor(actor, actor_type, reason, "halt")
+        before = self._state
+        self._audit.log(AuditAction.MANUAL_INTERVENTION, f"Trading halted by {actor}",
+                        resource_type="circuit_breaker", resource_id="main", actor=actor, actor_type=actor_type,
+                        reason=reason, before_state={"state": before.value},
+                        after_state={"state": TradingState.HALTED.value})
+        self._trip(now, Trigger.MANUAL_HALT, 1.0, 0.0, f"{actor}: {reason}")
+        return before
+
     # -- human reset ---------------------------------------------------------------------------
     def reset(self, actor: str, actor_type: str, reason: str) -> TradingState:
         """Clear every trip (a command from a person or agent). Returns the state before."""
-        if not isinstance(actor, str) or not actor.strip():
-            raise CircuitBreakerResetRefused("circuit-breaker reset needs the actor who asks for it")
-        if actor_type not in RESET_ACTOR_TYPES:
-            raise CircuitBreakerResetRefused(
-                f"circuit-breaker reset must come from one of {sorted(RESET_ACTOR_TYPES)}, got {actor_type!r}")
-        if not isinstance(reason, str) or not reason.strip():
-            raise CircuitBreakerResetRefused("circuit-breaker reset needs a reason")
+        _require_actor(actor, actor_type, reason, "reset")
         before = self._state
         cleared = [trip.trigger.value for trip in self._trips.values()]
         self._trips.clear()
@@ -242,6 +250,16 @@ class CircuitBreaker:
             "last_equity": self.last_equity,
             "halted_allows_closes": self.limits.halted_allows_closes,
         }
+
+
+def _require_actor(actor: str, actor_type: str, reason: str, what: str) -> None:
+    if not isinstance(actor, str) or not actor.strip():
+        raise CircuitBreakerResetRefused(f"circuit-breaker {what} needs the actor who asks for it")
+    if actor_type not in RESET_ACTOR_TYPES:
+        raise CircuitBreakerResetRefused(
+            f"circuit-breaker {what} must come from one of {sorted(RESET_ACTOR_TYPES)}, got {actor_type!r}")
+    if not isinstance(reason, str) or not reason.strip():
+        raise CircuitBreakerResetRefused(f"circuit-breaker {what} needs a reason")
 
 
 def _finite(name: str, value: float) -> float:

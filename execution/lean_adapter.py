@@ -8,7 +8,7 @@ entry rule is about to act.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 from AlgorithmImports import (
@@ -23,6 +23,7 @@ from AlgorithmImports import (
     Symbol,
 )
 
+from execution.inbox_consumer import InboxConsumer
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
@@ -35,6 +36,7 @@ from utils.audit_retention import cleanup_old_audit_chunks
 from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
 from utils.logging_config import get_logger
 from utils.object_store_schema import STATE_KEY
+from utils.order_inbox import InboxFormatError, InboxRequest, OrderSpec, read_request
 
 logger = get_logger(__name__)
 
@@ -144,6 +146,12 @@ class LeanBotAdapter:
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
         self.bot = TradingBot(config, self.broker, self.audit, limits)
         self._retention_day: date | None = None
+        self._chain: OptionChain | None = None
+        self._commands: list[InboxRequest] = []
+        self._next_inbox_poll: datetime | None = None
+        self.inbox = InboxConsumer(object_store_of(algorithm), self.bot, self._resolve,
+                                   lambda: utc_now_of(algorithm))
+        self.inbox.recover()
         self.audit.log(AuditAction.SYSTEM_START, "Algorithm initialised", resource_type="algorithm",
                        resource_id=type(algorithm).__name__,
                        metadata={"mode": "live" if algorithm.live_mode else "backtest",
@@ -160,6 +168,53 @@ class LeanBotAdapter:
         except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})
             self.bot.record_failure("on_data", exc)
+            return
+        self._requests(chain)
+
+    # -- requests from people and agents -------------------------------------------------------
+    def _requests(self, chain: OptionChain | None) -> None:
+        """LEAN commands received since the last slice, then the Object Store inbox when due."""
+        minutes = self.bot.config.inbox_poll_minutes
+        now = self._algorithm.time
+        due = minutes > 0 and (self._next_inbox_poll is None or now >= self._next_inbox_poll)
+        if not self._commands and not due:
+            return
+        self._chain = chain
+        try:
+            while self._commands:
+                self.inbox.handle(self._commands.pop(0))
+            if due:
+                self._next_inbox_poll = now + timedelta(minutes=minutes)
+                self.inbox.poll()
+        except Exception as exc:
+            logger.exception("INBOX_FAILED", extra={"time": str(now)})
+            self.bot.record_failure("inbox", exc)
+        finally:
+            self._chain = None
+
+    def queue_command(self, request_json: str) -> bool:
+        """A LEAN command carrying an inbox request: parsed now, acted on at the next slice."""
+        try:
+            request = read_request(request_json)
+        except InboxFormatError as exc:
+            logger.warning("COMMAND_REJECTED", extra={"error": str(exc)})
+            return False
+        self._commands.append(request)
+        return True
+
+    def _resolve(self, spec: OrderSpec) -> ContractQuote | None:
+        chain = self._chain
+        if chain is None:
+            return None
+        right = OptionRight.CALL if spec.right == "call" else OptionRight.PUT
+        for contract in chain:
+            if (contract.right == right and abs(float(contract.strike) - spec.strike) < 1e-6
+                    and contract.expiry.date() == spec.expiry):
+                self.broker.remember(contract.symbol)
+                quote = quote_from_contract(contract)
+                self.broker.static[quote.symbol] = quote
+                return quote
+        return None
 
     def _held_quotes(self, chain: OptionChain | None) -> dict[str, ContractQuote]:
         quotes: dict[str, ContractQuote] = {}

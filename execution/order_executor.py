@@ -54,6 +54,7 @@ class TrackedOrder:
     next_price: float | None = None  # the replacement's limit; None = market
     rejected: bool = False
     rejection: str = ""  # why the gateway refused it
+    as_given: bool = False  # a price chosen by a person or agent: never repriced
 
     @property
     def current_lean_id(self) -> int | None:
@@ -94,20 +95,22 @@ class OrderExecutor:
     # -- placing ---------------------------------------------------------------------------
     def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime, *,
               actor: str = "system", actor_type: str = "system",
-              on_approved: Callable[[], None] | None = None) -> TrackedOrder:
+              on_approved: Callable[[], None] | None = None, as_given: bool = False) -> TrackedOrder:
         """Price and send ``request`` through the gateway; events may arrive (and finish it)
         before this returns. A refused order comes back finished with ``rejected`` set."""
         expected = request.expected_price
         if expected is None and quote is not None and quote.has_two_sided_quote:
             expected = quote.mid
         limit = None
-        if self.config.order_style == "limit" and priceable(quote):
+        if as_given:
+            limit = request.limit_price if request.kind == OrderKind.LIMIT else None
+        elif self.config.order_style == "limit" and priceable(quote):
             assert quote is not None
             limit = next_limit_price(self.policy, request.quantity > 0, quote.bid, quote.ask, 0)
         working = WorkingOrder(request.client_id, request.symbol, request.quantity,
                                expected_price=expected if expected is not None else 0.0,
                                submitted_at=now, limit_price=limit)
-        tracked = TrackedOrder(request, working)
+        tracked = TrackedOrder(request, working, as_given=as_given)
         self.orders[request.client_id] = tracked
         self._send(tracked, request.quantity, limit, now, actor, actor_type, on_approved)
         return tracked
@@ -134,7 +137,8 @@ class OrderExecutor:
     def on_slice(self, now: datetime, quotes: Mapping[str, ContractQuote]) -> None:
         for tracked in self.active():
             working = tracked.working
-            if (tracked.phase != Phase.WORKING or working.limit_price is None or working.submitted_at is None
+            if (tracked.phase != Phase.WORKING or tracked.as_given or working.limit_price is None
+                    or working.submitted_at is None
                     or not reprice_due(self.policy, working.submitted_at, now)):
                 continue
             quote = quotes.get(working.symbol)

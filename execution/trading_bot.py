@@ -27,7 +27,7 @@ from execution.snapshot_builder import build_snapshot
 from models.audit import AuditAction
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
-from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
+from models.orders import OrderKind, OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
@@ -181,20 +181,23 @@ class TradingBot:
         self._next_client += 1
         return cid
 
-    def _submit(self, request: OrderRequest, quote: ContractQuote | None) -> TrackedOrder:
+    def _submit(self, request: OrderRequest, quote: ContractQuote | None, *, actor: str = "system",
+                actor_type: str = "system", as_given: bool = False) -> TrackedOrder:
         now = self._clock() if self.now is None else self.now
 
         def submitted() -> None:  # approved by the gateway, about to reach the broker
             self.counters["orders_submitted"] += 1
             logger.info("ORDER_SUBMITTED", extra={
                 "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
-                "purpose": request.purpose.value, "order_type": self.config.order_style,
-                "position_id": request.position_id})
+                "purpose": request.purpose.value, "position_id": request.position_id, "actor": actor,
+                "order_type": request.kind.value if as_given else self.config.order_style})
             self.audit.log_order_submit(request.client_id, request.symbol, request.quantity,
-                                        self.config.order_style, request.purpose.value,
-                                        correlation_id=request.correlation_id)
+                                        request.kind.value if as_given else self.config.order_style,
+                                        request.purpose.value, limit_price=request.limit_price, actor=actor,
+                                        actor_type=actor_type, correlation_id=request.correlation_id)
 
-        tracked = self.executor.place(request, quote, now, on_approved=submitted)
+        tracked = self.executor.place(request, quote, now, on_approved=submitted, actor=actor, actor_type=actor_type,
+                                      as_given=as_given)
         if tracked.rejected and not tracked.lean_order_ids:
             self.counters["risk_rejections"] += 1
             logger.warning("ORDER_REJECTED", extra={
@@ -269,7 +272,7 @@ class TradingBot:
         if position is not None:
             return position
         contract = self._contracts.get(request.client_id) if request else None
-        if request is None or request.purpose != OrderPurpose.ENTRY or contract is None:
+        if request is None or not request.purpose.may_open or contract is None:
             self._unmatched(update, "no bot-managed position or entry order for this fill")
             return None
         return self.manager.open_position(contract, self.broker.contract_multiplier(contract.symbol),
@@ -278,13 +281,14 @@ class TradingBot:
     def _opened(self, position: BotManagedPosition, update: OrderUpdate) -> None:
         self.counters["positions_opened"] += 1
         side = "sell" if update.fill_quantity < 0 else "buy"
+        strategy = "external" if (update.client_id or "").startswith("X") else "entry_rule"
         logger.info("TRADE_OPENED", extra={
             "trade_id": position.id, "symbol": position.symbol, "side": side,
             "quantity": update.fill_quantity, "price": update.fill_price,
-            "order_id": update.client_id or str(update.order_id), "strategy": "entry_rule",
+            "order_id": update.client_id or str(update.order_id), "strategy": strategy,
             "strike": position.strike, "expiry": position.expiry.isoformat(), "right": position.right.value})
         self.audit.log_trade_open(position.id, position.symbol, side, update.fill_quantity, update.fill_price,
-                                  strategy="entry_rule", correlation_id=position.correlation_id)
+                                  strategy=strategy, correlation_id=position.correlation_id)
 
     def _closed(self, position: BotManagedPosition, update: OrderUpdate, request: OrderRequest | None) -> None:
         self.counters["positions_closed"] += 1
@@ -297,6 +301,22 @@ class TradingBot:
             "reason": reason})
         self.audit.log_trade_close(position.id, position.symbol, round(position.realized_pnl, 2),
                                    round(position.fees, 2), reason, correlation_id=position.correlation_id)
+
+    # -- requests from people and agents (inbox / LEAN commands) -------------------------------
+    def submit_external(self, request_id: str, quote: ContractQuote, quantity: int, limit_price: float | None,
+                        actor: str, actor_type: str) -> TrackedOrder:
+        """Place an order a person or agent queued, through the same gateway as the bot's own."""
+        client_id = f"X{request_id}"
+        self._contracts[client_id] = quote
+        self.quotes[quote.symbol] = quote
+        request = OrderRequest(client_id, quote.symbol, quantity, OrderPurpose.EXTERNAL,
+                               kind=OrderKind.MARKET if limit_price is None else OrderKind.LIMIT,
+                               limit_price=limit_price, correlation_id=request_id,
+                               expected_price=quote.mid if quote.has_two_sided_quote else None)
+        return self._submit(request, quote, actor=actor, actor_type=actor_type, as_given=True)
+
+    def cancel_external(self, request_id: str) -> bool:
+        return self.executor.cancel(f"X{request_id}")
 
     def record_failure(self, where: str, error: BaseException) -> None:
         """A component raised: stop opening positions until a human looks (fail safe)."""

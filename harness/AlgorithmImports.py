@@ -6,6 +6,7 @@ LEAN is not running. Never copy this file to the project root: it would shadow L
 Every name below must exist in quantconnect-stubs (tests/test_harness_lean_names.py checks).
 """
 
+from harness.lean_commands import Command
 from harness.lean_data import Greeks, OptionChain, OptionChains, OptionContract, OptionFilterUniverse, Slice
 from harness.lean_enums import OptionRight, OrderDirection, OrderStatus, Resolution, SecurityType
 from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
@@ -25,7 +26,7 @@ from harness.qc_algorithm import QCAlgorithm
 from harness.scheduling import DateRules, ScheduleManager, TimeRules
 
 __all__ = [
-    "CashAmount", "DateRules", "Equity", "Greeks", "Leg", "ObjectStore", "Option", "OptionChain",
+    "CashAmount", "Command", "DateRules", "Equity", "Greeks", "Leg", "ObjectStore", "Option", "OptionChain",
     "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order",
     "OrderDirection", "OrderEvent", "OrderFee", "OrderStatus", "OrderTicket", "QCAlgorithm",
     "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",

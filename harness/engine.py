@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.brokerage import FeeModel, HarnessBrokerage
 from harness.calendar import trading_days_between
+from harness.lean_commands import build_command
 from harness.lean_data import (
     OptionChain,
     OptionChains,
@@ -65,6 +66,7 @@ class HarnessEngine:
         self._options: list[Option] = []
         self._chains = OptionChains()
         self.slices = 0
+        self._commands: dict[str, type] = {}
         self.algorithm = algorithm_class()
         self.brokerage = HarnessBrokerage(
             self.algorithm.securities, self.algorithm.portfolio, self.market,
@@ -111,6 +113,10 @@ class HarnessEngine:
     # -- events --------------------------------------------------------------------------
     def _deliver(self, event: OrderEvent) -> None:
         self.algorithm.on_order_event(event)
+
+    def _send_command(self, payload: dict[str, Any]) -> bool | None:
+        """What ``lean live command`` does: build the registered command and run it."""
+        return build_command(self._commands, payload).run(self.algorithm)
 
     def write_log(self, level: str, moment: datetime, message: str) -> None:
         self.logs.append(f"{moment:%Y-%m-%d %H:%M:%S} {level} {message}")

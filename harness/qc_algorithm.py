@@ -126,6 +126,12 @@ class QCAlgorithm:
                           asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
         return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
 
+    # -- commands --------------------------------------------------------------------------
+    def add_command(self, type: type) -> None:
+        if not hasattr(type, "run"):
+            raise ValueError(f"{type.__name__} has no run(algorithm) method")
+        self._require_engine()._commands[type.__name__] = type
+
     # -- logging ---------------------------------------------------------------------------
     def log(self, message: str) -> None:
         self._require_engine().write_log("LOG", self._time, message)

@@ -17,10 +17,16 @@ class OrderPurpose(StrEnum):
     PROFIT_TAKE = "profit_take"
     STOP_LOSS = "stop_loss"
     EXPIRY_GUARD = "expiry_guard"
+    EXTERNAL = "external"  # queued by a person or an agent through the sidecar (inbox / LEAN command)
 
     @property
     def closes(self) -> bool:
-        return self is not OrderPurpose.ENTRY
+        return self not in (OrderPurpose.ENTRY, OrderPurpose.EXTERNAL)
+
+    @property
+    def may_open(self) -> bool:
+        """A fill of this purpose may open a new bot-managed position."""
+        return self in (OrderPurpose.ENTRY, OrderPurpose.EXTERNAL)
 
 
 class OrderState(StrEnum):
