@@ -11,6 +11,7 @@ from execution.lean_adapter import LeanBotAdapter
 from models.bot_config import BotConfig
 from models.exceptions import ConfigurationError
 from models.risk_limits import RiskLimits
+from models.roll_config import RollConfig
 from utils.logging_config import LeanLogHandler, configure_logging
 
 
@@ -32,6 +33,10 @@ class OptionsBotAlgorithm(QCAlgorithm):
         try:
             config = BotConfig.from_parameters(lambda name: self.get_parameter(name))
             limits = RiskLimits.from_parameters(lambda name: self.get_parameter(name))
+            rolls = RollConfig.from_parameters(lambda name: self.get_parameter(name))
+            if rolls.enabled and rolls.dte <= config.exit_dte:
+                raise ConfigurationError("roll_dte", f"{rolls.dte} must be above exit_dte {config.exit_dte}, or "
+                                         "the expiry guard closes positions before they are due to roll")
         except ConfigurationError as exc:
             self.error(f"CONFIGURATION_INVALID {exc}")
             raise
@@ -42,7 +47,7 @@ class OptionsBotAlgorithm(QCAlgorithm):
         option = self.add_option(config.ticker, Resolution.MINUTE)
         strikes, min_dte, max_dte = config.filter_strikes, config.filter_min_dte, config.filter_max_dte
         option.set_filter(lambda u: u.strikes(-strikes, strikes).expiration(min_dte, max_dte))
-        self.adapter = LeanBotAdapter(self, config, limits, equity.symbol, option.symbol)
+        self.adapter = LeanBotAdapter(self, config, limits, rolls, equity.symbol, option.symbol)
         self.add_command(OptionsBotInboxCommand)
         self.schedule.on(self.date_rules.every_day(equity.symbol),
                          self.time_rules.every(timedelta(minutes=config.snapshot_minutes)),

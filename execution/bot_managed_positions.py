@@ -96,6 +96,7 @@ class BotManagedPosition:
     greeks_updated_at: datetime | None = None
     greeks_source: GreeksSource | None = None
     ladder_levels_done: set[int] = field(default_factory=set)
+    roll_history: list[dict[str, str]] = field(default_factory=list)  # rolls that led to this position
 
     @property
     def side(self) -> str:

@@ -7,7 +7,7 @@ trigger                state      why
 =====================  =========  ====================================================
 daily_loss             HALTED     loss vs session start >= max_daily_loss_pct
 drawdown               HALTED     fall from the equity high watermark >= max_drawdown_pct
-roll_leg_failed        HALTED     a half-done roll left exposure nobody planned
+roll_leg_failed        REDUCING   a roll failed half-way and was repaired (issue 4: reduce-only)
 manual_halt            HALTED     a person or agent asked to halt (command with actor and reason)
 consecutive_losses     REDUCING   max_consecutive_losses losing closes in a row
 slippage_budget        REDUCING   the session's slippage budget is spent
@@ -72,7 +72,7 @@ class Trigger(StrEnum):
 TRIGGER_STATE: dict[Trigger, TradingState] = {
     Trigger.DAILY_LOSS: TradingState.HALTED,
     Trigger.DRAWDOWN: TradingState.HALTED,
-    Trigger.ROLL_LEG_FAILED: TradingState.HALTED,
+    Trigger.ROLL_LEG_FAILED: TradingState.REDUCING,
     Trigger.MANUAL_HALT: TradingState.HALTED,
     Trigger.CONSECUTIVE_LOSSES: TradingState.REDUCING,
     Trigger.SLIPPAGE_BUDGET: TradingState.REDUCING,

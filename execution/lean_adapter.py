@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 from AlgorithmImports import (
+    Leg,
     OptionChain,
     OptionContract,
     OptionRight,
@@ -31,6 +32,7 @@ from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
+from models.roll_config import RollConfig
 from utils.audit_logger import AuditLogger
 from utils.audit_retention import cleanup_old_audit_chunks
 from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
@@ -113,6 +115,25 @@ class LeanBroker:
         self._tickets[order_id] = ticket
         return [order_id]
 
+    def submit_combo(self, client_id: str, legs: list[tuple[str, int]], quantity: int,
+                     limit_price: float | None) -> list[int]:
+        lean_legs = []
+        for key, ratio in legs:
+            symbol = self._symbols.get(key)
+            if symbol is None:
+                raise TradingError(f"no LEAN symbol known for {key}")
+            lean_legs.append(Leg.create(symbol, ratio))
+        tag = f"{TAG_PREFIX}{client_id}"
+        if limit_price is None:
+            tickets = self._algorithm.combo_market_order(lean_legs, quantity, tag=tag)
+        else:
+            tickets = self._algorithm.combo_limit_order(lean_legs, quantity, limit_price, tag=tag)
+        ids = []
+        for ticket in tickets:
+            self._tickets[int(ticket.order_id)] = ticket
+            ids.append(int(ticket.order_id))
+        return ids
+
     def cancel(self, order_id: int) -> bool:
         ticket = self._tickets.get(order_id)
         if ticket is None:
@@ -136,7 +157,8 @@ class LeanBroker:
 class LeanBotAdapter:
     """What main.py forwards LEAN's events to."""
 
-    def __init__(self, algorithm: QCAlgorithm, config: BotConfig, limits: RiskLimits, underlying: Symbol,
+    def __init__(self, algorithm: QCAlgorithm, config: BotConfig, limits: RiskLimits, rolls: RollConfig,
+                 underlying: Symbol,
                  option: Symbol) -> None:
         self._algorithm = algorithm
         self._underlying = underlying
@@ -144,7 +166,7 @@ class LeanBotAdapter:
         self.broker = LeanBroker(algorithm)
         self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm),
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
-        self.bot = TradingBot(config, self.broker, self.audit, limits)
+        self.bot = TradingBot(config, self.broker, self.audit, limits, rolls)
         self._retention_day: date | None = None
         self._chain: OptionChain | None = None
         self._commands: list[InboxRequest] = []
@@ -163,7 +185,7 @@ class LeanBotAdapter:
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
-            candidates = self._candidates(chain) if self.bot.wants_candidates() else None
+            candidates = self._candidates(chain) if self.bot.wants_candidates(self._algorithm.time) else None
             self.bot.on_market(self._algorithm.time, spot, held, candidates)
         except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})

@@ -57,6 +57,18 @@ class OrderGateway:
             on_approved()
         return GatewayResult(result, tuple(self._broker.submit(request)))
 
+    def submit_combo(self, legs: Sequence[OrderRequest], ratios: list[tuple[str, int]], quantity: int,
+                     limit_price: float | None, now: datetime) -> GatewayResult:
+        """A combo (a roll's legs) validated as one unit, then sent as one LEAN combo order."""
+        ctx = self._context(now, legs)
+        result = self._validator.validate(legs, ctx)
+        if not result.approved:
+            self.rejections += 1
+            return GatewayResult(result)
+        self.counter.record(now)
+        return GatewayResult(result, tuple(self._broker.submit_combo(legs[0].client_id, ratios, quantity,
+                                                                     limit_price)))
+
     def cancel(self, order_id: int) -> bool:
         """Cancels always pass (they only ever reduce what is working)."""
         return self._broker.cancel(order_id)

@@ -14,6 +14,12 @@ class BrokerPort(Protocol):
         """Send the order; return LEAN's order ids (events may arrive before this returns)."""
         ...
 
+    def submit_combo(self, client_id: str, legs: list[tuple[str, int]], quantity: int,
+                     limit_price: float | None) -> list[int]:
+        """One combo order (``Leg.create(symbol, ratio)`` per leg; a net limit price, or None for a
+        combo market order); return one LEAN order id per leg."""
+        ...
+
     def cancel(self, order_id: int) -> bool:
         """Ask the broker to cancel; the CANCELED event (or a fill) arrives as an order event."""
         ...

@@ -35,6 +35,10 @@ def build_snapshot(bot: TradingBot, now_utc: datetime, mode: str, view: Portfoli
                 "quantity": o.working.quantity, "filled_quantity": o.working.filled_quantity,
                 "limit_price": o.working.limit_price, "attempt": o.working.attempt, "phase": o.phase.value,
                 "position_id": o.request.position_id} for o in bot.executor.active()]
+    working += [{"client_id": r.roll_id, "symbol": f"{r.target.close_symbol} -> {r.target.symbol}", "purpose": "roll",
+                 "quantity": r.target.quantity, "filled_quantity": abs(r.open_filled), "limit_price": r.target.net_mid,
+                 "attempt": 0, "phase": r.phase.value, "position_id": r.position_id}
+                for r in bot.rolls.rolls.values() if r.active]
     return StateSnapshot(
         algorithm_time=now_utc, mode=mode, ticker=bot.config.ticker, underlying_price=bot.underlying_price,
         equity=EquitySummary(view.total_portfolio_value, view.cash, view.unrealized_profit, view.total_fees),

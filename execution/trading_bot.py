@@ -21,6 +21,7 @@ from execution.ports import BrokerPort
 from execution.position_manager import ExitIntent, PositionManager
 from execution.pre_trade_validator import PreTradeValidator
 from execution.risk_context import build_pre_trade_context
+from execution.roll_manager import RollManager
 from execution.slippage_budget import SlippageBudget
 from execution.smart_execution import InvalidFillError
 from execution.snapshot_builder import build_snapshot
@@ -29,20 +30,21 @@ from models.bot_config import BotConfig
 from models.market_data import ContractQuote
 from models.orders import OrderKind, OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
+from models.roll_config import RollConfig
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 from utils.object_store_schema import StateSnapshot
 
 logger = get_logger(__name__)
 
-COUNTERS = ("orders_submitted", "orders_rejected", "risk_rejections", "fills", "positions_opened",
+COUNTERS = ("orders_submitted", "orders_rejected", "risk_rejections", "fills", "positions_opened", "rolls_completed",
             "positions_closed", "profit_takes", "stop_losses", "expiry_closes", "unmatched_events",
             "component_failures", "missing_quotes")
 
 
 class TradingBot:
     def __init__(self, config: BotConfig, broker: BrokerPort, audit: AuditLogger | None = None,
-                 limits: RiskLimits | None = None) -> None:
+                 limits: RiskLimits | None = None, rolls: RollConfig | None = None) -> None:
         self.config = config
         self.broker = broker  # read-only use here: orders go through self.gateway only
         self.now: datetime | None = None
@@ -55,6 +57,7 @@ class TradingBot:
         self.gateway = OrderGateway(broker, PreTradeValidator(self.limits, self.audit),
                                     lambda now, orders: build_pre_trade_context(self, now, orders))
         self.executor = OrderExecutor(config, self.gateway, self.slippage, broker.contract_multiplier)
+        self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
         self.equity = 0.0
         self._session: date | None = None
@@ -87,8 +90,11 @@ class TradingBot:
         symbols.update(dict.fromkeys(o.working.symbol for o in self.executor.active()))
         return list(symbols)
 
-    def wants_candidates(self) -> bool:
-        """True when the entry rule would act now, so the adapter should read the chain."""
+    def wants_candidates(self, now: datetime | None = None) -> bool:
+        """True when the entry rule or a roll would act now, so the adapter should read the chain."""
+        return self._entry_wanted() or (now is not None and self.rolls.wants_chain(now))
+
+    def _entry_wanted(self) -> bool:
         return (self.config.entry_enabled and not self.reduce_only
                 and not self.book.open_positions() and not self._working(OrderPurpose.ENTRY))
 
@@ -108,15 +114,21 @@ class TradingBot:
         self.equity = self.broker.equity()
         self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
+        self.rolls.check_timeouts(now)
         covered: dict[str, int] = {}
+        for roll in self.rolls.rolls.values():
+            if roll.active:
+                covered[roll.position_id] = abs(roll.close_goal - roll.close_filled)
         for order in self.executor.active():
             if order.request.purpose.closes and order.request.position_id:
                 pid = order.request.position_id
                 covered[pid] = covered.get(pid, 0) + abs(order.working.remaining_quantity)
         for intent in self.manager.decide_exits(now, covered):
             self._exit(now, intent, quotes)
-        if candidates is not None and self.wants_candidates() and self.underlying_price:
-            self._enter(now, candidates)
+        if candidates is not None and self.underlying_price:
+            self.rolls.act(now, list(candidates))
+            if self._entry_wanted():
+                self._enter(now, candidates)
 
     def _start_session(self, today: date) -> None:
         """Exchange session start (LEAN's algorithm time is exchange time): daily counters reset."""
@@ -208,10 +220,12 @@ class TradingBot:
     # -- order events ----------------------------------------------------------------------
     def on_order_update(self, update: OrderUpdate) -> None:
         self.now = update.time
+        if self.rolls.on_update(update):
+            return
         try:
             tracked, check = self.executor.on_update(update)
         except InvalidFillError as exc:
-            self._unmatched(update, f"fill refused by the order: {exc}")
+            self.unmatched(update, f"fill refused by the order: {exc}")
             return
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
             self._apply_fill(update, tracked, None if check is None else check.slippage_pct)
@@ -224,7 +238,7 @@ class TradingBot:
                                         update.message or "rejected by LEAN",
                                         correlation_id=tracked.request.correlation_id if tracked else None)
 
-    def _unmatched(self, update: OrderUpdate, reason: str) -> None:
+    def unmatched(self, update: OrderUpdate, reason: str) -> None:
         self.counters["unmatched_events"] += 1
         logger.warning("FILL_UNMATCHED", extra={
             "order_id": update.order_id, "client_id": update.client_id, "symbol": update.symbol,
@@ -253,7 +267,7 @@ class TradingBot:
             realized = self.manager.apply_fill(position, update.fill_quantity, update.fill_price, update.fee,
                                                update.time)
         except FillRejected as exc:
-            self._unmatched(update, str(exc))
+            self.unmatched(update, str(exc))
             return
         self.audit.log_order_fill(
             update.client_id or str(update.order_id), update.symbol, update.fill_quantity, update.fill_price,
@@ -265,7 +279,7 @@ class TradingBot:
         elif realized:
             logger.info("PNL_REALIZED", extra={"position_id": position.id, "realized": round(realized, 2)})
         if position.quantity == 0:
-            self._closed(position, update, request)
+            self.position_closed(position, update, request.purpose.value if request else "external")
 
     def _position_for(self, update: OrderUpdate, request: OrderRequest | None) -> BotManagedPosition | None:
         position = self.book.open_for_symbol(update.symbol)
@@ -273,7 +287,7 @@ class TradingBot:
             return position
         contract = self._contracts.get(request.client_id) if request else None
         if request is None or not request.purpose.may_open or contract is None:
-            self._unmatched(update, "no bot-managed position or entry order for this fill")
+            self.unmatched(update, "no bot-managed position or entry order for this fill")
             return None
         return self.manager.open_position(contract, self.broker.contract_multiplier(contract.symbol),
                                           update.time, request.correlation_id)
@@ -290,10 +304,33 @@ class TradingBot:
         self.audit.log_trade_open(position.id, position.symbol, side, update.fill_quantity, update.fill_price,
                                   strategy=strategy, correlation_id=position.correlation_id)
 
-    def _closed(self, position: BotManagedPosition, update: OrderUpdate, request: OrderRequest | None) -> None:
+    def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
+        """Count, log and audit a fill another component booked (a roll leg)."""
+        self.counters["fills"] += 1
+        logger.info("ORDER_FILLED", extra={
+            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
+            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
+            "remaining_quantity": None, "fee": update.fee, "status": update.state.value})
+        self.audit.log_order_fill(update.client_id or str(update.order_id), update.symbol, update.fill_quantity,
+                                  update.fill_price, update.fill_quantity, update.fill_price, update.state.value,
+                                  fee=update.fee, correlation_id=correlation_id)
+
+    def close_position(self, position: BotManagedPosition, purpose: OrderPurpose, reason: str) -> None:
+        """Close what is left of ``position`` (not already being closed) through the gateway."""
+        working = sum(abs(o.working.remaining_quantity) for o in self.executor.active()
+                      if o.request.position_id == position.id and o.request.purpose.closes)
+        count = abs(position.quantity) - working
+        if count <= 0:
+            return
+        logger.info("POSITION_CLOSE_REQUESTED", extra={"position_id": position.id, "reason": reason,
+                                                       "quantity": count})
+        self._submit(OrderRequest(self._client_id(), position.symbol, count if position.quantity < 0 else -count,
+                                  purpose, position_id=position.id, correlation_id=position.correlation_id,
+                                  expected_price=position.mark_price), self.quotes.get(position.symbol))
+
+    def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
         self.counters["positions_closed"] += 1
         self.breaker.on_position_closed(update.time, position.realized_pnl - position.fees)
-        reason = request.purpose.value if request else "external"
         logger.info("TRADE_CLOSED", extra={
             "trade_id": position.id, "symbol": position.symbol, "quantity": update.fill_quantity,
             "price": update.fill_price, "order_id": update.client_id or str(update.order_id),

@@ -195,7 +195,7 @@ class HarnessBrokerage:
             order = self._new_order(leg.symbol, leg.quantity * quantity, kind, tag)
             order._group_id, order._group_quantity, order._group_limit_price = group, quantity, limit_price
             orders.append(order)
-        reasons = [r for r in (self._invalid_reason(o) for o in orders) if r]
+        reasons = [r for r in (self._invalid_reason(o) for o in orders) if r] or self._group_cash_reason(orders)
         if reasons:  # LEAN rejects the whole group when one leg is invalid
             for order in orders:
                 order.status = OrderStatus.INVALID
@@ -204,6 +204,18 @@ class HarnessBrokerage:
             for order in orders:
                 self._submit(order)
         return [self._ticket(o) for o in orders]
+
+    def _group_cash_reason(self, orders: list[Order]) -> list[str]:
+        """The legs together: the cash for every buy that opens or adds must be there at once."""
+        cost = 0.0
+        for order in orders:
+            held = self._securities[order.symbol].holdings.quantity
+            if order.quantity > 0 and held >= 0:
+                multiplier = self._securities[order.symbol].symbol_properties.contract_multiplier
+                cost += self._market().quote(order.symbol)[1] * order.quantity * multiplier
+        if cost > self._portfolio.cash:
+            return [f"Insufficient buying power: combo cost {cost:.2f} exceeds cash {self._portfolio.cash:.2f}"]
+        return []
 
     def cancel(self, order_id: int) -> bool:
         order = self.orders.get(order_id)

@@ -96,7 +96,9 @@ class ProgressBar:
 def run(days: int, start: date | None, seed: int, storage: Path, overrides: dict[str, str],
         config_path: Path = REPO_ROOT / "config.json", fresh: bool = False,
         market: MarketConfig | None = None,
-        on_day: Callable[[int, int], None] | None = None, **engine_args: Any) -> tuple[HarnessEngine, RunResult]:
+        on_day: Callable[[int, int], None] | None = None,
+        configure: Callable[[HarnessEngine], None] | None = None,
+        **engine_args: Any) -> tuple[HarnessEngine, RunResult]:
     parameters = load_parameters(config_path)
     parameters.update(overrides)
     first = start or date.fromisoformat(parameters.get("start_date", "2015-12-23"))
@@ -108,6 +110,8 @@ def run(days: int, start: date | None, seed: int, storage: Path, overrides: dict
     market_config = replace(market or MarketConfig(), seed=seed)
     engine = HarnessEngine(load_algorithm_class(), parameters, storage, market_config=market_config,
                            on_day=on_day, **engine_args)
+    if configure is not None:  # tests: script fills or rejections before the run starts
+        configure(engine)
     return engine, engine.run()
 
 

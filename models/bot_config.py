@@ -82,7 +82,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("risk_free_rate", "float", "0.01", 0.0, 0.2,
                   help="annual rate for our own Black-Scholes when LEAN has no Greeks"),
     ParameterSpec("snapshot_minutes", "int", "30", 1, 1440, help="state snapshot interval"),
-    ParameterSpec("inbox_poll_minutes", "int", "1", 0, 1440,
+    ParameterSpec("inbox_poll_minutes", "int", "5", 0, 1440,
                   help="how often the Object Store inbox of sidecar requests is read (0: never)"),
     ParameterSpec("audit_retention_days", "int", "90", 1, 3650,
                   help="audit trail days kept in the Object Store (older chunks are deleted)"),

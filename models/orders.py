@@ -18,6 +18,7 @@ class OrderPurpose(StrEnum):
     STOP_LOSS = "stop_loss"
     EXPIRY_GUARD = "expiry_guard"
     EXTERNAL = "external"  # queued by a person or an agent through the sidecar (inbox / LEAN command)
+    ROLL = "roll"  # a leg of a roll, or the close of a position that could not roll
 
     @property
     def closes(self) -> bool:

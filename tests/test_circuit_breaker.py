@@ -137,12 +137,12 @@ def test_a_spent_slippage_budget_switches_to_reducing():
     assert trip.after_state["trigger"] == "slippage_budget" and trip.after_state["state"] == "reducing"
 
 
-def test_a_failed_roll_leg_halts():
+def test_a_failed_roll_leg_turns_trading_reduce_only():
     breaker, _ = make()
 
     breaker.on_roll_leg_failed(T0, "roll-7", "new leg rejected")
 
-    assert breaker.state is TradingState.HALTED
+    assert breaker.state is TradingState.REDUCING
     assert breaker.active_trips[0].trigger is Trigger.ROLL_LEG_FAILED
 
 
@@ -176,7 +176,7 @@ def test_reducing_escalates_to_halted_and_every_trip_is_audited():
     breaker.on_position_closed(T0, -1.0)
     assert breaker.state is TradingState.REDUCING
 
-    breaker.on_roll_leg_failed(T0, "roll-1")
+    breaker.halt(T0, "user:ops", "human", "news pending")
 
     assert breaker.state is TradingState.HALTED
     assert sink.actions().count(AuditAction.CIRCUIT_BREAKER_TRIP) == 2
@@ -185,7 +185,7 @@ def test_reducing_escalates_to_halted_and_every_trip_is_audited():
 
 def test_a_lesser_trip_while_halted_is_audited_without_a_state_change():
     breaker, sink = make()
-    breaker.on_roll_leg_failed(T0, "roll-1")
+    breaker.halt(T0, "user:ops", "human", "news pending")
 
     breaker.on_slippage_budget_breach(T0, 600.0, 500.0)
 
@@ -268,7 +268,7 @@ def test_after_a_reset_losses_are_measured_afresh_from_the_equity_at_reset():
 ])
 def test_a_reset_without_actor_reason_or_from_the_system_is_refused(actor, actor_type, reason):
     breaker, sink = make()
-    breaker.on_roll_leg_failed(T0, "roll-1")
+    breaker.halt(T0, "user:ops", "human", "news pending")
     entries_before = len(sink.entries)
 
     with pytest.raises(CircuitBreakerResetRefused):
@@ -313,6 +313,18 @@ def test_as_dict_is_json_ready_and_lists_the_active_trips():
     data = breaker.as_dict()
 
     assert json.loads(json.dumps(data)) == data
-    assert data["state"] == "halted" and data["active_trips"][0]["trigger"] == "roll_leg_failed"
+    assert data["state"] == "reducing" and data["active_trips"][0]["trigger"] == "roll_leg_failed"
     assert data["session_date"] == "2015-12-23"
 
+
+
+def test_a_manual_halt_needs_actor_and_reason_and_is_audited():
+    breaker, sink = make()
+
+    with pytest.raises(CircuitBreakerResetRefused):
+        breaker.halt(T0, "", "human", "why")
+    breaker.halt(T0, "agent:risk_watch", "ai_agent", "VIX spike")
+
+    assert breaker.state is TradingState.HALTED
+    assert AuditAction.MANUAL_INTERVENTION in sink.actions()
+    assert breaker.active_trips[0].trigger is Trigger.MANUAL_HALT

@@ -448,10 +448,6 @@ def _combo_too_big_for_cash(algo: ChainAlgorithm, chain: Any) -> None:
     algo.tickets.extend(algo.combo_market_order(legs, 1))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: brokerage.combo_order checks each leg's buying power alone against the whole cash, then "
-    "submits the legs one by one; the first leg fills and a later one goes INVALID, leaving half a "
-    "combo instead of rejecting the group"))
 def test_combo_that_the_cash_cannot_cover_is_rejected_as_a_whole(tmp_path: Path) -> None:
     _, algo = run(tmp_path, scripted({1: _combo_too_big_for_cash}, cash=15_000.0))
     first_cost, second_cost, cash = algo.seen["costs"]

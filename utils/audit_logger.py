@@ -184,7 +184,7 @@ class AuditLogger:
             after_state={"status": status, "filled_quantity": filled_quantity,
                          "average_price": average_price},
             correlation_id=correlation_id,
-            metadata={"fill_quantity": fill_quantity, "fill_price": fill_price, "fee": fee,
+            metadata={"symbol": symbol, "fill_quantity": fill_quantity, "fill_price": fill_price, "fee": fee,
                       "slippage_pct": slippage_pct})
 
     def log_order_reject(self, order_id: str, symbol: str, reason: str,
