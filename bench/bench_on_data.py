@@ -41,7 +41,9 @@ def measure(filter_strikes: int, max_dte: int, positions: int = POSITIONS) -> tu
     day = trading_days(datetime(2015, 12, 23).date(), 1)[0]
     params.update({"filter_strikes": str(filter_strikes), "filter_max_dte": str(max_dte), "entry_enabled": "false",
                    "start_date": day.isoformat(), "end_date": day.isoformat(), "exit_dte": "0",
-                   "profit_ladder": "0.95:0.5", "stop_loss_pct": "20"})
+                   "profit_ladder": "0.95:0.5", "stop_loss_pct": "20",
+                   # rolls stay on (their checks are part of the cost) but none is due
+                   "roll_dte": "1", "roll_pnl": "0"})
     with tempfile.TemporaryDirectory() as tmp:
         engine = HarnessEngine(load_algorithm_class(), params, Path(tmp),
                                market_config=MarketConfig(strikes_each_side=70, weekly_count=8, monthly_count=4))
@@ -56,7 +58,8 @@ def measure(filter_strikes: int, max_dte: int, positions: int = POSITIONS) -> tu
         algorithm._time = open_at + timedelta(minutes=1)
         market.advance(algorithm._time)
         # positions spread over the chain, in contracts with a two-sided quote (bid > 0)
-        contracts = sorted((c for c in chain if c.bid_price > 0.5), key=lambda c: (c.expiry, c.strike, str(c.right)))
+        contracts = sorted((c for c in chain if c.bid_price > 0.5 and (c.expiry.date() - day).days > 3),
+                           key=lambda c: (c.expiry, c.strike, str(c.right)))
         step = max(1, len(contracts) // positions)
         for n, contract in enumerate(contracts[::step][:positions]):
             key = adapter.broker.remember(contract.symbol)

@@ -181,6 +181,7 @@ class PositionBook:
     def __init__(self) -> None:
         self.positions: dict[str, BotManagedPosition] = {}
         self._open_by_symbol: dict[str, str] = {}
+        self._open: list[BotManagedPosition] | None = None  # cached: read several times per slice
         self._next = 1
 
     def new_id(self) -> str:
@@ -191,6 +192,7 @@ class PositionBook:
     def add(self, position: BotManagedPosition) -> None:
         self.positions[position.id] = position
         self._open_by_symbol[position.symbol] = position.id
+        self._open = None
 
     def open_for_symbol(self, symbol: str) -> BotManagedPosition | None:
         pid = self._open_by_symbol.get(symbol)
@@ -199,9 +201,13 @@ class PositionBook:
     def mark_closed(self, position: BotManagedPosition) -> None:
         if self._open_by_symbol.get(position.symbol) == position.id:
             del self._open_by_symbol[position.symbol]
+            self._open = None
 
     def open_positions(self) -> list[BotManagedPosition]:
-        return [self.positions[pid] for pid in self._open_by_symbol.values()]
+        """The open positions (a fresh copy of a cached list: callers may not mutate the book's)."""
+        if self._open is None:
+            self._open = [self.positions[pid] for pid in self._open_by_symbol.values()]
+        return list(self._open)
 
     @property
     def held_symbols(self) -> list[str]:

@@ -115,6 +115,14 @@ def run(days: int, start: date | None, seed: int, storage: Path, overrides: dict
     return engine, engine.run()
 
 
+def _trading_state(bot: Any) -> str:
+    breaker = getattr(bot, "breaker", None)
+    if breaker is None:
+        return "n/a"
+    trips = ", ".join(t.trigger.value for t in breaker.active_trips)
+    return f"{breaker.state.value}" + (f" (tripped: {trips})" if trips else "")
+
+
 def summary(engine: HarnessEngine, result: RunResult) -> str:
     counters = getattr(getattr(engine.algorithm, "adapter", None), "bot", None)
     counts = getattr(counters, "counters", {}) if counters is not None else {}
@@ -124,15 +132,19 @@ def summary(engine: HarnessEngine, result: RunResult) -> str:
         f"  period            {result.start} .. {result.end} ({result.trading_days} trading days)",
         f"  slices            {result.slices:,} ({result.slices / max(result.elapsed_seconds, 1e-9):,.0f} per second)",
         f"  orders            {result.orders} (bot submitted {counts.get('orders_submitted', 0)}, "
-        f"rejected {counts.get('orders_rejected', 0)})",
+        f"rejected by LEAN {counts.get('orders_rejected', 0)}, by the risk gateway "
+        f"{counts.get('risk_rejections', 0)})",
         f"  fills             {result.fills}",
         f"  fees              {result.fees:,.2f}",
         f"  start equity      {result.start_equity:,.2f}",
         f"  end equity        {result.end_equity:,.2f} ({pnl:+,.2f})",
         f"  positions opened  {counts.get('positions_opened', 0)}",
         f"  positions closed  {counts.get('positions_closed', 0)}",
-        f"  object store      {len(result.keys_written)} keys written to {engine.object_store._root}: "
-        + ", ".join(result.keys_written),
+        f"  management        {counts.get('profit_takes', 0)} profit-takes, {counts.get('stop_losses', 0)} "
+        f"stop-losses, {counts.get('expiry_closes', 0)} expiry closes, {counts.get('rolls_completed', 0)} rolls",
+        f"  trading state     {_trading_state(counters)}",
+        f"  object store      {len(result.keys_written)} keys written to {engine.object_store._root} "
+        f"(state: options_bot/state.json, audit: options_bot/audit/<day>/chunk_*.jsonl)",
         f"  elapsed           {result.elapsed_seconds:.1f} s",
     ]
     return "\n".join(lines)
