@@ -1,0 +1,60 @@
+"""Pushes to WebSocket clients: the snapshot when it changes, audit entries as they arrive.
+
+``tick()`` does one round (tests call it directly); ``run()`` repeats it every
+``interval`` seconds until cancelled (started by the app's lifespan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from api.audit_index import AuditIndex
+from api.snapshot_cache import SnapshotCache, SnapshotStatus
+from api.ws_manager import ConnectionManager
+from utils.logging_config import get_logger
+
+logger = get_logger(__name__)
+
+MAX_AUDIT_ENTRIES_PER_MESSAGE = 200
+
+
+def snapshot_message(status: SnapshotStatus) -> str:
+    data = status.view.section("state", lambda doc: doc).decode("utf-8")
+    return f'{{"type":"snapshot","meta":{status.meta_json().decode("utf-8")},"data":{data}}}'
+
+
+class Broadcaster:
+    def __init__(self, cache: SnapshotCache, audit: AuditIndex, manager: ConnectionManager) -> None:
+        self._cache = cache
+        self._audit = audit
+        self._manager = manager
+        self._last_version = -1
+        self.ticks = 0
+
+    async def tick(self) -> dict[str, int]:
+        """One round; returns what was sent (for tests and logs)."""
+        self.ticks += 1
+        sent = {"snapshot": 0, "audit": 0}
+        status = self._cache.current()
+        if status.view.version != self._last_version:
+            self._last_version = status.view.version
+            if status.available and self._manager.count:
+                await self._manager.broadcast(snapshot_message(status))
+                sent["snapshot"] = 1
+        entries = await asyncio.to_thread(self._audit.poll_new)
+        if entries and self._manager.count:
+            for start in range(0, len(entries), MAX_AUDIT_ENTRIES_PER_MESSAGE):
+                batch = [e.to_dict() for e in entries[start:start + MAX_AUDIT_ENTRIES_PER_MESSAGE]]
+                await self._manager.broadcast(json.dumps({"type": "audit", "entries": batch}, default=str))
+            sent["audit"] = len(entries)
+        return sent
+
+    async def run(self, interval: float) -> None:
+        logger.info("WEBSOCKET_BROADCASTER_STARTED", extra={"interval_seconds": interval})
+        while True:
+            try:
+                await self.tick()
+            except Exception as exc:  # noqa: BLE001 - one failed round must not stop the pushes; logged
+                logger.error("WEBSOCKET_BROADCAST_FAILED", extra={"error": str(exc), "error_type": type(exc).__name__})
+            await asyncio.sleep(interval)
