@@ -17,30 +17,17 @@ from execution.circuit_breaker import (
 )
 from models.audit import AuditAction
 from models.risk_limits import RiskLimits
+from tests.log_capture import ListHandler, capture
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 
 T0 = datetime(2015, 12, 23, 14, 31, tzinfo=UTC)
 DAY1, DAY2 = date(2015, 12, 23), date(2015, 12, 24)
 
 
-class ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def events() -> Iterator[ListHandler]:
-    handler = ListHandler()
-    target = logging.getLogger("options_bot.execution.circuit_breaker")
-    target.addHandler(handler)
-    try:
+    with capture("options_bot.execution.circuit_breaker") as handler:
         yield handler
-    finally:
-        target.removeHandler(handler)
 
 
 def make(start_equity: float = 100_000.0, **limits: Any) -> tuple[CircuitBreaker, MemoryAuditSink]:

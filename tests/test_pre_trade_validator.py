@@ -24,6 +24,7 @@ from models.audit import AuditAction
 from models.exceptions import OrderValidationError
 from models.orders import OrderKind, OrderPurpose, OrderRequest
 from models.risk_limits import RiskLimits
+from tests.log_capture import ListHandler, capture
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 
 T0 = datetime(2015, 12, 23, 15, 0, tzinfo=UTC)
@@ -34,24 +35,10 @@ LOOSE = RiskLimits(max_position_size_pct=1.0, max_single_order_value=1e9, max_da
                    max_abs_vega=1e9, max_daily_loss_pct=0.5, max_drawdown_pct=0.5)
 
 
-class ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def events() -> Iterator[ListHandler]:
-    handler = ListHandler()
-    target = logging.getLogger("options_bot.execution.pre_trade_validator")
-    target.addHandler(handler)
-    try:
+    with capture("options_bot.execution.pre_trade_validator") as handler:
         yield handler
-    finally:
-        target.removeHandler(handler)
 
 
 def order(symbol: str, quantity: int, client_id: str = "c1", **kwargs: Any) -> OrderRequest:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from execution.slippage_budget import InvalidSlippageInputError, SlippageBudget
 from models.audit import AuditAction
 from models.exceptions import ConfigurationError
+from tests.log_capture import ListHandler, capture
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 
 MULTIPLIER = 100.0  # GOOG options' contract multiplier, as the security reports it
@@ -20,29 +21,10 @@ DAY_1 = date(2015, 12, 23)
 DAY_2 = date(2015, 12, 24)
 
 
-class ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def events(self, level: int | None = None) -> list[str]:
-        return [r.getMessage() for r in self.records if level is None or r.levelno == level]
-
-
 @pytest.fixture
 def log_events() -> Iterator[ListHandler]:
-    # attached to the module's own logger: other tests may stop propagation at the project root
-    module_logger = logging.getLogger("options_bot.execution.slippage_budget")
-    handler = ListHandler()
-    old_level = module_logger.level
-    module_logger.addHandler(handler)
-    module_logger.setLevel(logging.DEBUG)
-    yield handler
-    module_logger.removeHandler(handler)
-    module_logger.setLevel(old_level)
+    with capture("options_bot.execution.slippage_budget") as handler:
+        yield handler
 
 
 def make_budget(**kwargs: object) -> tuple[SlippageBudget, MemoryAuditSink]:

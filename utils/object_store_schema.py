@@ -12,13 +12,13 @@ reader of the same ``schema_version``.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from models.exceptions import SnapshotFormatError
+from utils.json_fields import require_field
 
 SCHEMA_VERSION = 1
 STATE_KIND = "options_bot_state"
@@ -153,16 +153,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _require(doc: dict[str, Any], name: str, kinds: type | tuple[type, ...], where: str) -> Any:
-    if name not in doc:
-        raise SnapshotFormatError(f"{where}: missing field '{name}'")
-    value = doc[name]
-    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-        raise SnapshotFormatError(f"{where}.{name}: expected {kinds}, got a boolean")
-    if not isinstance(value, kinds):
-        raise SnapshotFormatError(f"{where}.{name}: expected {kinds}, got {type(value).__name__}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SnapshotFormatError(f"{where}.{name}: not a finite number")
-    return value
+    return require_field(doc, name, kinds, where, SnapshotFormatError)
 
 
 def _parse_time(text: str, where: str) -> datetime:

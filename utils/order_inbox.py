@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from models.exceptions import TradingError
+from utils.json_fields import require_field
 from utils.object_store_schema import KEY_ROOT, is_valid_key
 
 SCHEMA_VERSION = 1
@@ -152,17 +153,7 @@ def _parse_time(value: Any, where: str) -> datetime:
 
 
 def _require(doc: dict[str, Any], name: str, kinds: type | tuple[type, ...], where: str) -> Any:
-    if name not in doc:
-        raise InboxFormatError(f"{where}: missing field '{name}'")
-    value = doc[name]
-    allowed = kinds if isinstance(kinds, tuple) else (kinds,)
-    if isinstance(value, bool) and bool not in allowed:
-        raise InboxFormatError(f"{where}.{name}: expected {allowed}, got a boolean")
-    if not isinstance(value, allowed):
-        raise InboxFormatError(f"{where}.{name}: expected {allowed}, got {type(value).__name__}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InboxFormatError(f"{where}.{name}: not a finite number")
-    return value
+    return require_field(doc, name, kinds, where, InboxFormatError)
 
 
 def _one_of(value: str, allowed: tuple[str, ...], where: str) -> str:
