@@ -189,6 +189,10 @@ class PositionBook:
         self._next += 1
         return pid
 
+    def continue_after(self, highest: int) -> None:
+        """New ids continue after ``highest`` (positions restored after a restart keep theirs)."""
+        self._next = max(self._next, highest + 1)
+
     def add(self, position: BotManagedPosition) -> None:
         self.positions[position.id] = position
         self._open_by_symbol[position.symbol] = position.id

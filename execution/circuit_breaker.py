@@ -192,6 +192,23 @@ class CircuitBreaker:
         self._trip(now, Trigger.MANUAL_HALT, 1.0, 0.0, f"{actor}: {reason}")
         return before
 
+    def restore(self, saved: dict[str, Any], now: datetime) -> None:
+        """After a restart: take back the trips the last snapshot recorded (``as_dict``), so a
+        halt survives a restart; only ``reset`` clears them. Unknown triggers are logged and skipped."""
+        for raw in saved.get("active_trips", []):
+            try:
+                trigger = Trigger(raw["trigger"])
+                trip = Trip(trigger, float(raw["value"]), float(raw["threshold"]), TRIGGER_STATE[trigger],
+                            datetime.fromisoformat(raw["at"]), str(raw.get("detail", "")))
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.error("CIRCUIT_BREAKER_RESTORE_SKIPPED", extra={"trip": raw, "error": str(exc)})
+                continue
+            self._trips[trigger] = trip
+        if isinstance(saved.get("high_watermark"), int | float):
+            self.high_watermark = float(saved["high_watermark"])
+        self.consecutive_losses = int(saved.get("consecutive_losses") or 0)
+        self._update_state("system", "system", f"restored from the last snapshot at {now.isoformat()}")
+
     # -- human reset ---------------------------------------------------------------------------
     def reset(self, actor: str, actor_type: str, reason: str) -> TradingState:
         """Clear every trip (a command from a person or agent). Returns the state before."""

@@ -13,9 +13,11 @@ from typing import cast
 
 from AlgorithmImports import (
     Leg,
+    Market,
     OptionChain,
     OptionContract,
     OptionRight,
+    OptionStyle,
     OrderEvent,
     OrderStatus,
     OrderTicket,
@@ -25,10 +27,11 @@ from AlgorithmImports import (
 )
 
 from execution.inbox_consumer import InboxConsumer
+from execution.state_restore import restore_state
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
-from models.exceptions import TradingError
+from models.exceptions import SnapshotFormatError, TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
@@ -37,7 +40,7 @@ from utils.audit_logger import AuditLogger
 from utils.audit_retention import cleanup_old_audit_chunks
 from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
 from utils.logging_config import get_logger
-from utils.object_store_schema import STATE_KEY
+from utils.object_store_schema import STATE_KEY, PositionSnapshot, parse_state_snapshot
 from utils.order_inbox import InboxFormatError, InboxRequest, OrderSpec, read_request
 
 logger = get_logger(__name__)
@@ -173,11 +176,40 @@ class LeanBotAdapter:
         self._next_inbox_poll: datetime | None = None
         self.inbox = InboxConsumer(object_store_of(algorithm), self.bot, self._resolve,
                                    lambda: utc_now_of(algorithm))
-        self.inbox.recover()
         self.audit.log(AuditAction.SYSTEM_START, "Algorithm initialised", resource_type="algorithm",
                        resource_id=type(algorithm).__name__,
                        metadata={"mode": "live" if algorithm.live_mode else "backtest",
                                  "parameters": config.as_parameters()})
+        self.inbox.recover()
+        if algorithm.live_mode:
+            started = utc_now_of(algorithm)
+            self.bot.run_id = f"{int(started.timestamp()) // 60 % 36**5:05d}"  # client ids unique per start
+            self._restore(started)
+
+    # -- live restart ----------------------------------------------------------------------------
+    def _restore(self, now: datetime) -> None:
+        store = self._algorithm.object_store
+        if not store.contains_key(STATE_KEY):
+            return
+        try:
+            snapshot = parse_state_snapshot(store.read(STATE_KEY))
+        except SnapshotFormatError as exc:
+            self.bot.record_failure("state_restore", exc)  # fail safe: no entries until a person looks
+            return
+        restore_state(self.bot, snapshot, self._held, now)
+
+    def _held(self, saved: PositionSnapshot) -> int | None:
+        """LEAN's holding of a contract named in the snapshot (and remember its Symbol)."""
+        right = OptionRight.CALL if saved.right == "call" else OptionRight.PUT
+        expiry = date.fromisoformat(saved.expiry)
+        symbol = Symbol.create_option(saved.underlying, Market.USA, OptionStyle.AMERICAN, right, saved.strike,
+                                      datetime(expiry.year, expiry.month, expiry.day))
+        key = self.broker.remember(symbol)
+        self.broker.static[key] = ContractQuote(key, Right(saved.right), saved.strike, expiry, 0.0, 0.0)
+        try:
+            return round(float(self._algorithm.portfolio[symbol].quantity))
+        except KeyError:
+            return None
 
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:

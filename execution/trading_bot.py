@@ -69,6 +69,7 @@ class TradingBot:
         self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
         self._missing_reported: set[tuple[str, date]] = set()
         self._next_client = 1
+        self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
 
     @property
     def book(self) -> PositionBook:
@@ -189,7 +190,7 @@ class TradingBot:
                                   correlation_id=client_id, expected_price=quote.mid), quote)
 
     def _client_id(self) -> str:
-        cid = f"C{self._next_client:06d}"
+        cid = f"C{self.run_id}{self._next_client:06d}"
         self._next_client += 1
         return cid
 

@@ -8,7 +8,15 @@ Every name below must exist in quantconnect-stubs (tests/test_harness_lean_names
 
 from harness.lean_commands import Command
 from harness.lean_data import Greeks, OptionChain, OptionChains, OptionContract, OptionFilterUniverse, Slice
-from harness.lean_enums import OptionRight, OrderDirection, OrderStatus, Resolution, SecurityType
+from harness.lean_enums import (
+    Market,
+    OptionRight,
+    OptionStyle,
+    OrderDirection,
+    OrderStatus,
+    Resolution,
+    SecurityType,
+)
 from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
 from harness.lean_securities import (
     Equity,
@@ -26,8 +34,8 @@ from harness.qc_algorithm import QCAlgorithm
 from harness.scheduling import DateRules, ScheduleManager, TimeRules
 
 __all__ = [
-    "CashAmount", "Command", "DateRules", "Equity", "Greeks", "Leg", "ObjectStore", "Option", "OptionChain",
-    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "Order",
+    "CashAmount", "Command", "DateRules", "Equity", "Greeks", "Leg", "Market", "ObjectStore", "Option", "OptionChain",
+    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "Order",
     "OrderDirection", "OrderEvent", "OrderFee", "OrderStatus", "OrderTicket", "QCAlgorithm",
     "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
     "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",

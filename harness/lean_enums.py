@@ -18,6 +18,17 @@ class OptionRight(IntEnum):
     PUT = 1
 
 
+class OptionStyle(IntEnum):
+    AMERICAN = 0
+    EUROPEAN = 1
+
+
+class Market:
+    """Market names (QuantConnect.Market); the harness simulates US equity options only."""
+
+    USA = "usa"
+
+
 class OrderDirection(IntEnum):
     BUY = 0
     SELL = 1

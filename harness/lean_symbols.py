@@ -50,6 +50,17 @@ class Symbol:
         sid = SecurityIdentifier(SecurityType.OPTION, underlying.value, strike, expiry, right)
         return Symbol(value, sid, underlying)
 
+    @staticmethod
+    def create_option(underlying_symbol: Symbol | str, market: str, style: object, right: OptionRight,
+                      strike: float, expiry: datetime) -> Symbol:
+        """LEAN's Symbol.create_option for a US equity option contract."""
+        if market != "usa":
+            raise NotImplementedError("the harness simulates US equity options only")
+        underlying = (underlying_symbol if isinstance(underlying_symbol, Symbol)
+                      else Symbol._create_equity(str(underlying_symbol).upper()))
+        when = expiry if isinstance(expiry, datetime) else datetime.combine(expiry, datetime.min.time())
+        return Symbol._create_option_contract(underlying, right, strike, when)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Symbol):
             return self.value == other.value and self.security_type == other.security_type

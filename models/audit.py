@@ -68,6 +68,7 @@ class AuditAction(Enum):
     MANUAL_INTERVENTION = "system.manual_intervention"
     COMPONENT_FAILURE = "system.component_failure"
     AUDIT_RETENTION = "system.audit_retention"
+    STATE_RESTORE = "system.state_restore"
 
 
 _ids = random.SystemRandom()
