@@ -25,5 +25,6 @@ def test_the_notebook_shows_positions_and_equity_of_the_latest_run(tmp_path, mon
     text = "\n".join(str(output) for cell in notebook.cells for output in cell.get("outputs", []))
     assert "mode=backtest" in text and "ticker=GOOG" in text
     assert symbol in text
+    assert "trading state: active" in text and "trade.open" in text and "torn lines skipped: 0" in text
     assert "equity points" in text
     assert "Error" not in text
