@@ -299,11 +299,15 @@ class LeanBotAdapter:
 
     # -- orders ----------------------------------------------------------------------------
     def on_order_event(self, event: OrderEvent) -> None:
+        counters = self.bot.counters
+        book_changes = counters["positions_opened"] + counters["positions_closed"]
         try:
             self.bot.on_order_update(self._translate(event))
         except Exception as exc:
             logger.exception("ORDER_EVENT_FAILED", extra={"order_id": int(event.order_id)})
             self.bot.record_failure("on_order_event", exc)
+        if self._algorithm.live_mode and counters["positions_opened"] + counters["positions_closed"] != book_changes:
+            self.save_state()  # live: a restart must find every position the bot opened
 
     def _translate(self, event: OrderEvent) -> OrderUpdate:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
