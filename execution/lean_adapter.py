@@ -8,6 +8,7 @@ entry rule is about to act.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
@@ -114,9 +115,22 @@ class LeanBroker:
             ticket = self._algorithm.limit_order(symbol, request.quantity, request.limit_price, tag=tag)
         else:
             ticket = self._algorithm.market_order(symbol, request.quantity, tag=tag)
-        order_id = int(ticket.order_id)
-        self._tickets[order_id] = ticket
-        return [order_id]
+        return self._accepted([ticket], request.client_id)
+
+    def _accepted(self, tickets: list[OrderTicket], client_id: str) -> list[int]:
+        """LEAN order ids of ``tickets``. LEAN refuses some orders before they exist (no data yet,
+        warming up, unknown security): the ticket has order id 0, status INVALID and no OrderEvent
+        follows — that is returned as no ids, so the caller finishes the order as rejected."""
+        ids = []
+        for ticket in tickets:
+            order_id = int(ticket.order_id)
+            if order_id <= 0:
+                logger.warning("ORDER_REFUSED_BY_LEAN", extra={"client_id": client_id,
+                                                               "status": str(ticket.status)})
+                return []
+            self._tickets[order_id] = ticket
+            ids.append(order_id)
+        return ids
 
     def submit_combo(self, client_id: str, legs: list[tuple[str, int]], quantity: int,
                      limit_price: float | None) -> list[int]:
@@ -131,11 +145,7 @@ class LeanBroker:
             tickets = self._algorithm.combo_market_order(lean_legs, quantity, tag=tag)
         else:
             tickets = self._algorithm.combo_limit_order(lean_legs, quantity, limit_price, tag=tag)
-        ids = []
-        for ticket in tickets:
-            self._tickets[int(ticket.order_id)] = ticket
-            ids.append(int(ticket.order_id))
-        return ids
+        return self._accepted(list(tickets), client_id)
 
     def cancel(self, order_id: int) -> bool:
         ticket = self._tickets.get(order_id)
@@ -181,10 +191,10 @@ class LeanBotAdapter:
                        metadata={"mode": "live" if algorithm.live_mode else "backtest",
                                  "parameters": config.as_parameters()})
         self.inbox.recover()
-        if algorithm.live_mode:
-            started = utc_now_of(algorithm)
-            self.bot.run_id = f"{int(started.timestamp()) // 60 % 36**5:05d}"  # client ids unique per start
-            self._restore(started)
+        self._lock = threading.RLock()  # live: order events arrive on LEAN's brokerage thread
+        self._restore_pending = bool(algorithm.live_mode)
+        if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
+            self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
     # -- live restart ----------------------------------------------------------------------------
     def _restore(self, now: datetime) -> None:
@@ -213,7 +223,15 @@ class LeanBotAdapter:
 
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
+        with self._lock:
+            self._on_data(data)
+
+    def _on_data(self, data: Slice) -> None:
+        chain: OptionChain | None = None
         try:
+            if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
+                self._restore_pending = False
+                self._restore(utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
@@ -222,8 +240,7 @@ class LeanBotAdapter:
         except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})
             self.bot.record_failure("on_data", exc)
-            return
-        self._requests(chain)
+        self._requests(chain)  # even after a failure: a halt or a cancel must still get through
 
     # -- requests from people and agents -------------------------------------------------------
     def _requests(self, chain: OptionChain | None) -> None:
@@ -247,6 +264,10 @@ class LeanBotAdapter:
             self._chain = None
 
     def queue_command(self, request_json: str) -> bool:
+        with self._lock:
+            return self._queue_command(request_json)
+
+    def _queue_command(self, request_json: str) -> bool:
         """A LEAN command carrying an inbox request: parsed now, acted on at the next slice."""
         try:
             request = read_request(request_json)
@@ -299,6 +320,10 @@ class LeanBotAdapter:
 
     # -- orders ----------------------------------------------------------------------------
     def on_order_event(self, event: OrderEvent) -> None:
+        with self._lock:
+            self._on_order_event(event)
+
+    def _on_order_event(self, event: OrderEvent) -> None:
         counters = self.bot.counters
         book_changes = counters["positions_opened"] + counters["positions_closed"]
         try:
@@ -324,6 +349,10 @@ class LeanBotAdapter:
     # -- state -----------------------------------------------------------------------------
     def save_state(self) -> bool:
         """Write the state snapshot and flush the audit trail; a failure is logged, never raised."""
+        with self._lock:
+            return self._save_state()
+
+    def _save_state(self) -> bool:
         self._apply_retention()
         self.audit.flush()
         try:

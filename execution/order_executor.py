@@ -126,12 +126,22 @@ class OrderExecutor:
             if on_approved is not None:
                 on_approved()
 
-        result = self.gateway.submit(order, now, actor=actor, actor_type=actor_type, on_approved=approved)
+        try:
+            result = self.gateway.submit(order, now, actor=actor, actor_type=actor_type, on_approved=approved)
+        except Exception:
+            tracked.rejected, tracked.rejection = True, "failed while placing the order"
+            self._finish(tracked)  # never a phantom working order that covers a position
+            raise
         if not result.accepted:
             tracked.rejected, tracked.rejection = True, result.validation.reason
             self._finish(tracked)
             return
-        tracked.lean_order_ids.extend(result.order_ids)
+        ids = [order_id for order_id in result.order_ids if order_id > 0]  # LEAN: 0 = refused, no event
+        if not ids:
+            tracked.rejected, tracked.rejection = True, "refused by LEAN before submission (no order id)"
+            self._finish(tracked)
+            return
+        tracked.lean_order_ids.extend(ids)
 
     # -- repricing -------------------------------------------------------------------------
     def on_slice(self, now: datetime, quotes: Mapping[str, ContractQuote]) -> None:

@@ -106,6 +106,8 @@ class RollManager:
         for position in bot.book.open_positions():
             if self.rolling(position.id) or self._attempted.get(position.id) == today:
                 continue
+            if bot.covered(position):
+                continue  # a close is working on it: roll only what nobody else is closing, later
             decision = should_roll(position, bot.quotes.get(position.symbol), today, self.config,
                                    spot=bot.underlying_price)
             if decision.should_roll or decision.should_close:
@@ -116,7 +118,7 @@ class RollManager:
         due, self._due = self._due, {}
         for position_id, decision in due.items():
             position = self.bot.book.positions.get(position_id)
-            if position is None or position.quantity == 0:
+            if position is None or position.quantity == 0 or self.bot.covered(position):
                 continue
             self._attempted[position_id] = now.date()
             try:
@@ -127,7 +129,10 @@ class RollManager:
     def _roll(self, now: datetime, position: BotManagedPosition, decision: RollDecision,
               candidates: list[ContractQuote]) -> None:
         bot = self.bot
-        roll_id = f"R{self._next_id:05d}"
+        if bot.covered(position):
+            logger.info("ROLL_DEFERRED", extra={"position_id": position.id, "reason": "a close is working on it"})
+            return
+        roll_id = f"R{self.bot.run_id}{self._next_id:05d}"
         self._next_id += 1
         current = bot.quotes.get(position.symbol)
         if decision.should_close:
@@ -207,13 +212,13 @@ class RollManager:
         old = bot.book.positions[roll.position_id]
         try:
             if update.symbol == target.close_symbol:
-                roll.last_fill = update
-                roll.close_filled += update.fill_quantity
                 bot.manager.apply_fill(old, update.fill_quantity, update.fill_price, update.fee, update.time)
+                roll.last_fill = update
+                roll.close_filled += update.fill_quantity  # counted only once booked
             else:
-                roll.open_filled += update.fill_quantity
                 new = self._new_position(roll, old, update.time)
                 bot.manager.apply_fill(new, update.fill_quantity, update.fill_price, update.fee, update.time)
+                roll.open_filled += update.fill_quantity
         except FillRejected as exc:
             bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
             return
@@ -222,6 +227,8 @@ class RollManager:
                       resource_type="roll", resource_id=roll.roll_id, correlation_id=roll.roll_id,
                       metadata={"symbol": update.symbol, "fill_quantity": update.fill_quantity,
                                 "fill_price": update.fill_price, "fee": update.fee})
+        if roll.phase == RollPhase.FAILED:
+            return  # a late fill of a failed roll: booked above, the roll stays failed
         if roll.close_filled == roll.close_goal and roll.open_filled == roll.open_goal:
             self._complete(roll, old, roll.last_fill or update)
         else:

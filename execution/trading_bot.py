@@ -116,14 +116,7 @@ class TradingBot:
         self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
         self.rolls.check_timeouts(now)
-        covered: dict[str, int] = {}
-        for roll in self.rolls.rolls.values():
-            if roll.active:
-                covered[roll.position_id] = abs(roll.close_goal - roll.close_filled)
-        for order in self.executor.active():
-            if order.request.purpose.closes and order.request.position_id:
-                pid = order.request.position_id
-                covered[pid] = covered.get(pid, 0) + abs(order.working.remaining_quantity)
+        covered = {p.id: self.covered(p) for p in self.book.open_positions()}
         for intent in self.manager.decide_exits(now, covered):
             self._exit(now, intent, quotes)
         if candidates is not None and self.underlying_price:
@@ -316,11 +309,23 @@ class TradingBot:
                                   update.fill_price, update.fill_quantity, update.fill_price, update.state.value,
                                   fee=update.fee, correlation_id=correlation_id)
 
+    def covered(self, position: BotManagedPosition) -> int:
+        """Contracts of ``position`` that working orders already close: every working order on its
+        contract that goes against it, whoever placed it (bot, person, agent), and an active roll's
+        close leg."""
+        total = 0
+        for order in self.executor.active():
+            remaining = order.working.remaining_quantity
+            if order.working.symbol == position.symbol and remaining and (remaining > 0) != (position.quantity > 0):
+                total += abs(remaining)
+        for roll in self.rolls.rolls.values():
+            if roll.active and roll.position_id == position.id:
+                total += abs(roll.close_goal - roll.close_filled)
+        return total
+
     def close_position(self, position: BotManagedPosition, purpose: OrderPurpose, reason: str) -> None:
         """Close what is left of ``position`` (not already being closed) through the gateway."""
-        working = sum(abs(o.working.remaining_quantity) for o in self.executor.active()
-                      if o.request.position_id == position.id and o.request.purpose.closes)
-        count = abs(position.quantity) - working
+        count = abs(position.quantity) - self.covered(position)
         if count <= 0:
             return
         logger.info("POSITION_CLOSE_REQUESTED", extra={"position_id": position.id, "reason": reason,

@@ -128,7 +128,7 @@ def test_a_command_with_a_broken_payload_is_refused() -> None:
     class Adapter:
         def queue_command(self, text: str) -> bool:
             from execution.lean_adapter import LeanBotAdapter
-            return LeanBotAdapter.queue_command(self, text)  # type: ignore[arg-type]
+            return LeanBotAdapter._queue_command(self, text)  # type: ignore[arg-type]
 
         _commands: list = []
 
