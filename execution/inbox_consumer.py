@@ -128,6 +128,7 @@ class InboxConsumer:
             return OutcomeStatus.DONE, (), ()
         if action is InboxAction.RESUME:
             bot.breaker.reset(request.actor, request.actor_type, request.reason or "")
+            bot.entries_suspended = False  # a person or agent looked (actor and reason audited below)
             return OutcomeStatus.DONE, (), ()
         if action is InboxAction.CANCEL:
             assert request.target_request_id is not None

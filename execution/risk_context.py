@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from execution.circuit_breaker import TradingState
 from execution.greeks import greeks_from_mids
 from execution.pre_trade_validator import PreTradeContext
 from models.bot_config import Right
@@ -60,6 +61,9 @@ def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[Ord
             prices[order.symbol] = order.expected_price
     totals = bot.manager.portfolio_greeks()
     breaker = bot.breaker
+    state = breaker.state
+    if state is TradingState.ACTIVE and bot.reduce_only:
+        state = TradingState.REDUCING  # entries suspended after a failure, or the slippage budget spent
     equity = bot.equity
     return PreTradeContext(
         now=now, portfolio_value=equity, positions=positions, prices=prices, multipliers=multipliers,
@@ -68,5 +72,5 @@ def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[Ord
         portfolio_vega=totals.vega, dollar_delta_per_contract=dollar_delta, vega_per_contract=vega,
         session_start_equity=breaker.session_start_equity if breaker.session_start_equity is not None else equity,
         equity_high_watermark=breaker.high_watermark if breaker.high_watermark is not None else equity,
-        trading_state=breaker.state, underlyings=dict.fromkeys(symbols, bot.config.ticker),
+        trading_state=state, underlyings=dict.fromkeys(symbols, bot.config.ticker),
         pending=bot.executor.pending_by_symbol())

@@ -66,6 +66,7 @@ class Roll:
     new_position_id: str | None = None
     cancels_pending: set[int] = field(default_factory=set)
     last_fill: OrderUpdate | None = None
+    failing: str | None = None  # timed out: the reason, until LEAN confirms the cancels
 
     @property
     def close_goal(self) -> int:
@@ -199,6 +200,10 @@ class RollManager:
             self._fill(roll, update)
         elif update.state in (OrderState.CANCELED, OrderState.INVALID):
             roll.cancels_pending.discard(update.order_id)
+            if roll.failing is not None and not roll.cancels_pending:
+                reason, roll.failing = roll.failing, None
+                self._fail(roll, update.time, reason, repaired=roll.close_filled != 0 or roll.open_filled != 0)
+                return True
             if update.state == OrderState.INVALID and roll.phase == RollPhase.PENDING:
                 roll.phase = RollPhase.FAILED
                 self._fail(roll, update.time, f"LEAN rejected the combo: {update.message}", repaired=False)
@@ -274,9 +279,13 @@ class RollManager:
                     roll.phase = RollPhase.PENDING
                     self._send(roll, now, None)
                 continue
-            self._cancel_open(roll)
             roll.phase = RollPhase.FAILED
-            self._fail(roll, now, "legs not filled within the timeout", repaired=not nothing_filled)
+            roll.failing = "legs not filled within the timeout"
+            self._cancel_open(roll)
+            if roll.failing is not None and not roll.cancels_pending:  # nothing left to cancel
+                reason, roll.failing = roll.failing, None
+                self._fail(roll, now, reason, repaired=not nothing_filled)
+            # else: the repair waits for LEAN to confirm the cancels (a leg may still fill meanwhile)
 
     def _cancel_open(self, roll: Roll) -> None:
         orders = list(roll.order_ids)

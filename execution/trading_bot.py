@@ -10,7 +10,7 @@ OrderExecutor; this class wires them, counts, logs and audits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
 from execution.circuit_breaker import CircuitBreaker, TradingState
@@ -37,6 +37,8 @@ from utils.object_store_schema import StateSnapshot
 
 logger = get_logger(__name__)
 
+EXIT_RETRY_AFTER = timedelta(minutes=5)  # after the brokerage rejects a closing order
+
 COUNTERS = ("orders_submitted", "orders_rejected", "risk_rejections", "fills", "positions_opened", "rolls_completed",
             "positions_closed", "profit_takes", "stop_losses", "expiry_closes", "unmatched_events",
             "component_failures", "missing_quotes")
@@ -62,6 +64,7 @@ class TradingBot:
         self.equity = 0.0
         self._session: date | None = None
         self._refused_exits: dict[tuple[str, OrderPurpose], tuple[TradingState, date]] = {}
+        self._exit_backoff: dict[tuple[str, OrderPurpose], datetime] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.entries_suspended = False
         self.underlying_price: float | None = None
@@ -136,16 +139,20 @@ class TradingBot:
     def _exit(self, now: datetime, intent: ExitIntent, quotes: dict[str, ContractQuote]) -> None:
         key = (intent.position_id, intent.purpose)
         refused = self._refused_exits.get(key)
-        if refused == (self.breaker.state, now.date()):
+        backoff = self._exit_backoff.get(key)
+        if refused == (self.breaker.state, now.date()) or (backoff is not None and now < backoff):
             self.manager.retry_later(intent)
-            return  # refused before in this state today: do not hammer the gateway every minute
+            return  # refused before: not every minute (the gateway: until its state or the day changes)
         counter = {OrderPurpose.PROFIT_TAKE: "profit_takes", OrderPurpose.STOP_LOSS: "stop_losses",
                    OrderPurpose.EXPIRY_GUARD: "expiry_closes"}[intent.purpose]
         tracked = self._submit(OrderRequest(self._client_id(), intent.symbol, intent.quantity, intent.purpose,
                                             position_id=intent.position_id, correlation_id=intent.correlation_id,
                                             expected_price=intent.expected_price), quotes.get(intent.symbol))
-        if tracked.rejected:
+        if tracked.rejected and not tracked.lean_order_ids:  # the gateway (or LEAN before submission)
             self._refused_exits[key] = (self.breaker.state, now.date())
+            self.manager.retry_later(intent)
+        elif tracked.rejected:  # the brokerage rejected it: try again after a short backoff
+            self._exit_backoff[key] = now + EXIT_RETRY_AFTER
             self.manager.retry_later(intent)
         else:
             self.counters[counter] += 1
