@@ -37,7 +37,8 @@ def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[Ord
     book, quotes = bot.book, bot.quotes
     spot = bot.underlying_price or 0.0
     positions = {p.symbol: p.quantity for p in book.open_positions()}
-    symbols = set(positions) | {o.symbol for o in orders}
+    pending = bot.executor.pending_by_symbol()
+    symbols = set(positions) | {o.symbol for o in orders} | set(pending)
     prices: dict[str, float] = {}
     multipliers: dict[str, float] = {}
     dollar_delta: dict[str, float] = {}
@@ -50,7 +51,7 @@ def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[Ord
             continue
         if quote.has_two_sided_quote:
             prices[symbol] = quote.mid
-        if symbol in positions and not any(o.symbol == symbol for o in orders):
+        if symbol in positions and symbol not in pending and not any(o.symbol == symbol for o in orders):
             continue  # held and not traded: its Greeks are already in the portfolio totals
         unit = _unit_greeks(quote, spot, now.toordinal(), bot.config.risk_free_rate)
         if unit is not None:
@@ -60,6 +61,9 @@ def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[Ord
         if order.symbol not in prices and order.expected_price:
             prices[order.symbol] = order.expected_price
     totals = bot.manager.portfolio_greeks()
+    # working orders count as filled: three resting orders must not each fit the limit alone
+    pending_delta = sum(qty * dollar_delta.get(symbol, 0.0) for symbol, qty in pending.items())
+    pending_vega = sum(qty * vega.get(symbol, 0.0) for symbol, qty in pending.items())
     breaker = bot.breaker
     state = breaker.state
     if state is TradingState.ACTIVE and bot.reduce_only:
@@ -68,9 +72,10 @@ def build_pre_trade_context(bot: TradingBot, now: datetime, orders: Sequence[Ord
     return PreTradeContext(
         now=now, portfolio_value=equity, positions=positions, prices=prices, multipliers=multipliers,
         open_positions=len(positions), orders_today=bot.gateway.counter.orders_today,
-        recent_order_times=bot.gateway.counter.recent(now), portfolio_dollar_delta=totals.dollar_delta,
-        portfolio_vega=totals.vega, dollar_delta_per_contract=dollar_delta, vega_per_contract=vega,
+        recent_order_times=bot.gateway.counter.recent(now),
+        portfolio_dollar_delta=totals.dollar_delta + pending_delta, portfolio_vega=totals.vega + pending_vega,
+        dollar_delta_per_contract=dollar_delta, vega_per_contract=vega,
         session_start_equity=breaker.session_start_equity if breaker.session_start_equity is not None else equity,
         equity_high_watermark=breaker.high_watermark if breaker.high_watermark is not None else equity,
         trading_state=state, underlyings=dict.fromkeys(symbols, bot.config.ticker),
-        pending=bot.executor.pending_by_symbol())
+        pending=pending)

@@ -27,7 +27,8 @@ def position_snapshot(p: BotManagedPosition) -> PositionSnapshot:
         daily_theta_decay=p.daily_theta_decay if greeks else None,
         greeks_source=p.greeks_source.value if p.greeks_source else None,
         greeks_updated_at=p.greeks_updated_at.isoformat() if p.greeks_updated_at else None,
-        correlation_id=p.correlation_id)
+        correlation_id=p.correlation_id, ladder_levels_done=sorted(p.ladder_levels_done),
+        roll_history=list(p.roll_history))
 
 
 def build_snapshot(bot: TradingBot, now_utc: datetime, mode: str, view: PortfolioView) -> StateSnapshot:

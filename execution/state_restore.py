@@ -56,7 +56,9 @@ def restore_state(bot: TradingBot, snapshot: StateSnapshot, held: Callable[[Posi
             strike=saved.strike, expiry=date.fromisoformat(saved.expiry), multiplier=saved.multiplier,
             opened_at=datetime.fromisoformat(saved.opened_at), quantity=quantity, entry_price=saved.entry_price,
             realized_pnl=saved.realized_pnl, fees=saved.fees, mark_price=saved.mark_price,
-            correlation_id=saved.correlation_id)
+            correlation_id=saved.correlation_id,
+            ladder_levels_done={int(level) for level in saved.ladder_levels_done or [] if isinstance(level, int)},
+            roll_history=[dict(entry) for entry in saved.roll_history or [] if isinstance(entry, dict)])
         bot.book.add(position)
         report.restored.append(saved.id)
     bot.book.continue_after(highest)

@@ -10,6 +10,7 @@ OrderExecutor; this class wires them, counts, logs and audits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
@@ -23,7 +24,7 @@ from execution.pre_trade_validator import PreTradeValidator
 from execution.risk_context import build_pre_trade_context
 from execution.roll_manager import RollManager
 from execution.slippage_budget import SlippageBudget
-from execution.smart_execution import InvalidFillError
+from execution.smart_execution import InvalidFillError, WorkingOrder
 from execution.snapshot_builder import build_snapshot
 from models.audit import AuditAction
 from models.bot_config import BotConfig
@@ -260,6 +261,18 @@ class TradingBot:
             "remaining_quantity": remaining, "fee": update.fee, "status": update.state.value,
             "slippage_pct": slippage_pct})
         request = tracked.request if tracked else None
+        held = self.book.open_for_symbol(update.symbol)
+        if held is not None and held.quantity and (held.quantity > 0) != (update.fill_quantity > 0) \
+                and abs(update.fill_quantity) > abs(held.quantity):
+            # crosses zero: book the part that closes, then the rest as its own fill
+            closing = -held.quantity
+            fee = update.fee * abs(closing) / abs(update.fill_quantity)
+            self._book(replace(update, fill_quantity=closing, fee=fee), request, working, slippage_pct)
+            update = replace(update, fill_quantity=update.fill_quantity - closing, fee=update.fee - fee)
+        self._book(update, request, working, slippage_pct)
+
+    def _book(self, update: OrderUpdate, request: OrderRequest | None, working: WorkingOrder | None,
+              slippage_pct: float | None) -> None:
         position = self._position_for(update, request)
         if position is None:
             return

@@ -46,7 +46,8 @@ def saved(pid: str, symbol: str, quantity: int, status: str = "open") -> Positio
     return PositionSnapshot(id=pid, symbol=symbol, underlying="GOOG", right="put", strike=700.0,
                             expiry="2016-02-19", side="short", quantity=quantity, entry_price=5.0, mark_price=4.0,
                             multiplier=100.0, unrealized_pnl=0.0, realized_pnl=120.0, fees=1.3,
-                            opened_at="2016-01-04T15:00:00", status=status, correlation_id=f"C-{pid}")
+                            opened_at="2016-01-04T15:00:00", status=status, correlation_id=f"C-{pid}",
+                            ladder_levels_done=[0], roll_history=[{"roll_id": "R00001", "from": "X", "to": symbol}])
 
 
 def snapshot(positions: list[PositionSnapshot], breaker: dict | None = None) -> StateSnapshot:
@@ -69,6 +70,8 @@ def test_open_positions_come_back_at_what_lean_holds_and_ids_continue() -> None:
     quantities = {p.symbol: p.quantity for p in restored_bot.book.open_positions()}
     assert quantities == {"A": -2, "B": -2}
     assert restored_bot.book.positions["P00007"].correlation_id == "C-P00007"
+    assert restored_bot.book.positions["P00007"].ladder_levels_done == {0}  # a taken level does not fire again
+    assert restored_bot.book.positions["P00007"].roll_history[0]["roll_id"] == "R00001"
     assert restored_bot.book.new_id() == "P00010"
     assert sink.actions() == [AuditAction.STATE_RESTORE]
 

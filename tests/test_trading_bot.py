@@ -90,13 +90,26 @@ def test_the_expiry_guard_closes_once_and_realises_the_pnl():
     assert bot.counters["positions_closed"] == 1
 
 
-def test_a_fill_that_would_flip_the_position_is_refused_and_counted():
-    bot, broker = make_bot()
+def test_a_fill_through_zero_closes_the_position_and_reports_the_rest_of_an_unknown_order():
+    bot, broker = make_bot(entry_quantity="1")
     bot.on_market(NOW, 750.0, {}, candidates())
     fill(bot, broker.requests[0], -1, 5.0)
-    bot.on_order_update(OrderUpdate(9, None, "P700", OrderState.FILLED, 5.0, 2, 0.0, NOW))
-    assert bot.book.open_positions()[0].quantity == -1
-    assert bot.counters["unmatched_events"] == 1
+    bot.on_order_update(OrderUpdate(9, None, "P700", OrderState.FILLED, 4.0, 2, 0.0, NOW))
+    assert bot.book.open_positions() == []  # the closing part is booked, as LEAN booked it
+    assert bot.book.positions["P00001"].realized_pnl == pytest.approx(100.0)
+    assert bot.counters["unmatched_events"] == 1  # the +1 beyond zero belongs to no bot order
+
+
+def test_an_external_order_through_zero_closes_and_opens_a_new_position() -> None:
+    bot, broker = make_bot(entry_quantity="2")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -2, 5.0)
+    tracked = bot.submit_external("REQ1", candidates()[0], 5, None, "user:jane", "human")
+    bot.on_order_update(OrderUpdate(tracked.lean_order_ids[0], tracked.request.client_id, "P700",
+                                    OrderState.FILLED, 5.1, 5, 1.0, NOW))
+    (position,) = bot.book.open_positions()
+    assert position.quantity == 3 and position.id == "P00002" and bot.counters["unmatched_events"] == 0
+    assert position.fees == pytest.approx(0.6)  # the fee split by contracts: 3 of 5
 
 
 def test_a_fill_for_an_unknown_order_is_counted_not_booked():
@@ -142,7 +155,7 @@ def test_bad_fills_are_logged_audited_and_leave_the_book_consistent(caplog: pyte
     fill(bot, broker.requests[0], -3, 5.0)
     bot.on_order_update(OrderUpdate(77, None, "UNKNOWN", OrderState.FILLED, 1.0, 1, 0.0, NOW))
     bot.on_order_update(OrderUpdate(78, None, "P700", OrderState.FILLED, float("nan"), 1, 0.0, NOW))
-    bot.on_order_update(OrderUpdate(79, None, "P700", OrderState.FILLED, 5.0, 9, 0.0, NOW))  # would flip
+    bot.on_order_update(OrderUpdate(79, None, "P700", OrderState.FILLED, 5.0, 1, float("inf"), NOW))  # bad fee
     (position,) = bot.book.open_positions()
     assert position.quantity == -3 and position.entry_price == 5.0
     assert sink.actions().count(AuditAction.ORDER_EVENT_UNMATCHED) == 3

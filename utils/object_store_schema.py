@@ -96,6 +96,8 @@ class PositionSnapshot:
     greeks_source: str | None = None  # "market" | "calculated"
     greeks_updated_at: str | None = None
     correlation_id: str | None = None
+    ladder_levels_done: list[int] | None = None  # profit-taking levels taken (0-based), for a restart
+    roll_history: list[dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ _POSITION_OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "rho": _OPTIONAL_NUMBER, "iv": _OPTIONAL_NUMBER, "dollar_delta": _OPTIONAL_NUMBER,
     "daily_theta_decay": _OPTIONAL_NUMBER, "greeks_source": (str, type(None)),
     "greeks_updated_at": (str, type(None)), "correlation_id": (str, type(None)),
+    "ladder_levels_done": (list, type(None)), "roll_history": (list, type(None)),
 }
 
 
