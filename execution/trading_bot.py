@@ -120,8 +120,7 @@ class TradingBot:
         self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
         self.rolls.check_timeouts(now)
-        covered = {p.id: self.covered(p) for p in self.book.open_positions()}
-        for intent in self.manager.decide_exits(now, covered):
+        for intent in self.manager.decide_exits(now, self._covered_all()):
             self._exit(now, intent, quotes)
         if candidates is not None and self.underlying_price:
             self.rolls.act(now, list(candidates))
@@ -328,6 +327,13 @@ class TradingBot:
         self.audit.log_order_fill(update.client_id or str(update.order_id), update.symbol, update.fill_quantity,
                                   update.fill_price, update.fill_quantity, update.fill_price, update.state.value,
                                   fee=update.fee, correlation_id=correlation_id)
+
+    def _covered_all(self) -> dict[str, int]:
+        """``covered`` for every open position in one pass (once per slice)."""
+        positions = self.book.open_positions()
+        if not self.executor.orders and not self.rolls.rolls:
+            return {}
+        return {p.id: self.covered(p) for p in positions}
 
     def covered(self, position: BotManagedPosition) -> int:
         """Contracts of ``position`` that working orders already close: every working order on its
