@@ -24,6 +24,7 @@ from execution.circuit_breaker import CircuitBreakerResetRefused
 from models.audit import AuditAction
 from models.market_data import ContractQuote
 from utils.logging_config import get_logger
+from utils.object_store_schema import store_keys
 from utils.order_inbox import (
     InboxAction,
     InboxFormatError,
@@ -62,7 +63,7 @@ class InboxConsumer:
     def recover(self) -> int:
         """At start-up: close requests a previous run claimed but did not finish."""
         closed = 0
-        for key in [str(k).replace("\\", "/") for k in list(self._store.keys)]:  # type: ignore[call-overload]
+        for key in store_keys(self._store):
             request_id = parse_outcome_key(key)
             if request_id is None:
                 continue
@@ -79,7 +80,7 @@ class InboxConsumer:
 
     def poll(self) -> int:
         """Act on every pending inbox request; return how many were handled."""
-        keys = pending_request_keys(str(k) for k in list(self._store.keys))  # type: ignore[call-overload]
+        keys = pending_request_keys(store_keys(self._store))
         requests = []
         for key in keys:
             request_id = parse_inbox_key(key)

@@ -20,7 +20,7 @@ from pathlib import Path
 from models.audit import AuditEntry
 from utils.audit_sinks import AUDIT_FILE_PREFIX, TextObjectStore
 from utils.logging_config import get_logger
-from utils.object_store_schema import AUDIT_PREFIX, parse_audit_chunk_key
+from utils.object_store_schema import AUDIT_PREFIX, parse_audit_chunk_key, store_keys
 
 logger = get_logger(__name__)
 
@@ -58,11 +58,10 @@ def _in_range(day: date, start: date | None, end: date | None) -> bool:
 def read_object_store_trail(store: TextObjectStore, start: date | None = None,
                             end: date | None = None) -> AuditTrail:
     chunks = []
-    for key in list(store.keys):  # type: ignore[call-overload]
-        text = str(key).replace("\\", "/")
-        parsed = parse_audit_chunk_key(text)
+    for key in store_keys(store):
+        parsed = parse_audit_chunk_key(key)
         if parsed is not None and _in_range(parsed[0], start, end):
-            chunks.append((parsed, text))
+            chunks.append((parsed, key))
     trail = AuditTrail()
     for _, key in sorted(chunks):
         trail.parse(store.read(key), key)

@@ -19,7 +19,7 @@ from models.exceptions import ConfigurationError
 from utils.audit_logger import AuditLogger
 from utils.audit_reader import audit_files
 from utils.logging_config import get_logger
-from utils.object_store_schema import parse_audit_chunk_key
+from utils.object_store_schema import parse_audit_chunk_key, store_keys
 
 logger = get_logger(__name__)
 
@@ -90,7 +90,7 @@ def cleanup_old_audit_chunks(store: DeletableObjectStore, today: date,
     """The algorithm's Object Store sink: delete chunk keys of days older than the cutoff."""
     report = RetentionReport(retention_cutoff(today, retention_days))
     old: list[tuple[str, Callable[[], object]]] = []
-    for key in sorted(str(k).replace("\\", "/") for k in list(store.keys)):  # type: ignore[call-overload]
+    for key in sorted(store_keys(store)):
         parsed = parse_audit_chunk_key(key)
         if parsed is not None and parsed[0] < report.cutoff:
             old.append((key, _deleter(store, key)))

@@ -22,7 +22,7 @@ from models.audit import AuditEntry
 from models.exceptions import AuditWriteError
 from utils.error_handling import retry
 from utils.logging_config import get_logger
-from utils.object_store_schema import audit_chunk_key, audit_day_prefix, parse_audit_chunk_key
+from utils.object_store_schema import audit_chunk_key, audit_day_prefix, parse_audit_chunk_key, store_keys
 
 logger = get_logger(__name__)
 
@@ -99,11 +99,10 @@ class ObjectStoreAuditSink:
         """After a restart, continue after the chunks already stored for ``day``."""
         prefix = audit_day_prefix(day)
         sequences = []
-        for key in list(self._store.keys):  # type: ignore[call-overload]
-            text = str(key).replace("\\", "/")
-            if not text.startswith(prefix):
+        for key in store_keys(self._store):
+            if not key.startswith(prefix):
                 continue
-            parsed = parse_audit_chunk_key(text)
+            parsed = parse_audit_chunk_key(key)
             if parsed is not None:
                 sequences.append(parsed[1])
         return max(sequences) + 1 if sequences else 1

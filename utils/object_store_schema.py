@@ -59,6 +59,12 @@ def parse_audit_chunk_key(key: str) -> tuple[date, int] | None:
         return None
 
 
+def store_keys(store: Any) -> list[str]:
+    """Every key of an Object Store (LEAN's ``ObjectStore.keys``, an ICollection through pythonnet,
+    or the harness's list), as ``a/b/c.json`` strings."""
+    return [str(key).replace("\\", "/") for key in list(store.keys)]
+
+
 def is_valid_key(key: str) -> bool:
     """True when LEAN's Object Store accepts ``key``."""
     return bool(LEAN_KEY_PATTERN.match(key)) and key.count("/") <= 100 and key.count("\\") <= 100
