@@ -285,10 +285,7 @@ class LeanBotAdapter:
         for contract in chain:
             if (contract.right == right and abs(float(contract.strike) - spec.strike) < 1e-6
                     and contract.expiry.date() == spec.expiry):
-                self.broker.remember(contract.symbol)
-                quote = quote_from_contract(contract)
-                self.broker.static[quote.symbol] = quote
-                return quote
+                return self._learn(contract)
         return None
 
     def _held_quotes(self, chain: OptionChain | None) -> dict[str, ContractQuote]:
@@ -310,13 +307,14 @@ class LeanBotAdapter:
     def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
         if chain is None:
             return []
-        quotes = []
-        for contract in chain:
-            self.broker.remember(contract.symbol)
-            quote = quote_from_contract(contract)
-            self.broker.static[quote.symbol] = quote
-            quotes.append(quote)
-        return quotes
+        return [self._learn(contract) for contract in chain]
+
+    def _learn(self, contract: OptionContract) -> ContractQuote:
+        """A chain contract's full quote; its Symbol and static fields are kept for later slices."""
+        self.broker.remember(contract.symbol)
+        quote = quote_from_contract(contract)
+        self.broker.static[quote.symbol] = quote
+        return quote
 
     # -- orders ----------------------------------------------------------------------------
     def on_order_event(self, event: OrderEvent) -> None:
