@@ -251,14 +251,8 @@ class TradingBot:
                                                 "fill_quantity": update.fill_quantity})
 
     def _apply_fill(self, update: OrderUpdate, tracked: TrackedOrder | None, slippage_pct: float | None) -> None:
-        self.counters["fills"] += 1
         working = tracked.working if tracked else None
-        remaining = working.remaining_quantity if working else 0
-        logger.info("ORDER_FILLED", extra={
-            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
-            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
-            "remaining_quantity": remaining, "fee": update.fee, "status": update.state.value,
-            "slippage_pct": slippage_pct})
+        self._fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
         request = tracked.request if tracked else None
         held = self.book.open_for_symbol(update.symbol)
         if held is not None and held.quantity and (held.quantity > 0) != (update.fill_quantity > 0) \
@@ -319,21 +313,25 @@ class TradingBot:
 
     def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
         """Count, log and audit a fill another component booked (a roll leg)."""
-        self.counters["fills"] += 1
-        logger.info("ORDER_FILLED", extra={
-            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
-            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
-            "remaining_quantity": None, "fee": update.fee, "status": update.state.value})
+        self._fill_received(update, None, None)
         self.audit.log_order_fill(update.client_id or str(update.order_id), update.symbol, update.fill_quantity,
                                   update.fill_price, update.fill_quantity, update.fill_price, update.state.value,
                                   fee=update.fee, correlation_id=correlation_id)
 
+    def _fill_received(self, update: OrderUpdate, remaining: int | None, slippage_pct: float | None) -> None:
+        self.counters["fills"] += 1
+        logger.info("ORDER_FILLED", extra={
+            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
+            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
+            "remaining_quantity": remaining, "fee": update.fee, "status": update.state.value,
+            "slippage_pct": slippage_pct})
+
     def _covered_all(self) -> dict[str, int]:
-        """``covered`` for every open position in one pass (once per slice)."""
-        positions = self.book.open_positions()
-        if not self.executor.orders and not self.rolls.rolls:
+        """``covered`` for every open position (once per slice; nothing to add up while no order
+        or roll is working, the usual case)."""
+        if not self.executor.orders and not any(roll.active for roll in self.rolls.rolls.values()):
             return {}
-        return {p.id: self.covered(p) for p in positions}
+        return {p.id: self.covered(p) for p in self.book.open_positions()}
 
     def covered(self, position: BotManagedPosition) -> int:
         """Contracts of ``position`` that working orders already close: every working order on its
