@@ -11,8 +11,8 @@ from execution.trading_bot import TradingBot
 from harness.runner import run
 from models.audit import AuditAction
 from models.bot_config import BotConfig
-from models.market_data import PortfolioView
 from models.orders import OrderRequest
+from tests.test_trading_bot import FakeBroker
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 from utils.object_store_schema import STATE_KEY, EquitySummary, PositionSnapshot, StateSnapshot
 
@@ -22,24 +22,14 @@ HALT = {"state": "halted", "consecutive_losses": 0, "high_watermark": 101_000.0,
      "detail": "user:ops: earnings"}]}
 
 
-class Broker:
+class Broker(FakeBroker):
+    """The bot's test broker, refusing to trade: restoring must not send anything."""
+
     def submit(self, request: OrderRequest) -> list[int]:
         raise AssertionError("restoring must not trade")
 
     def submit_combo(self, *args: object) -> list[int]:
         raise AssertionError("restoring must not trade")
-
-    def cancel(self, order_id: int) -> bool:
-        return False
-
-    def portfolio(self) -> PortfolioView:
-        return PortfolioView(100_000.0, 100_000.0, 0.0, 0.0)
-
-    def equity(self) -> float:
-        return 100_000.0
-
-    def contract_multiplier(self, symbol: str) -> float:
-        return 100.0
 
 
 def saved(pid: str, symbol: str, quantity: int, status: str = "open") -> PositionSnapshot:
