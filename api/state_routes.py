@@ -1,4 +1,5 @@
-"""Read endpoints over the last good state snapshot: /health, /state, /positions, /greeks, /risk.
+"""Read endpoints over the last good state snapshot: /health (also at the root), /state, /positions,
+/greeks, /risk.
 
 Every answer is ``{"meta": {...snapshot status and age...}, "data": ...}`` and 200, also when the
 file is stale, torn or missing (``meta.status`` says which; ``data`` is the last good one, or null
@@ -39,6 +40,8 @@ def _greeks(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
+    """The /api/v1 read routes, plus ``GET /health`` at the root: the same handler, for the
+    seed's rollback check (``curl http://localhost:8000/health``), public like /api/v1/health."""
     router = APIRouter(prefix="/api/v1", tags=["state"], responses=ERROR_RESPONSES)
     reads = limiter.shared_limit(settings.rate_limit_reads, scope="reads")
 
@@ -101,4 +104,7 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
 
         return _envelope(status, status.view.section("risk", build))
 
-    return router
+    root = APIRouter()
+    root.include_router(router)
+    root.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
+    return root

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from models.bot_config import Right
@@ -140,6 +140,28 @@ class BotManagedPosition:
         self.underlying_price = underlying_price
         self.greeks_source = source
         self.greeks_updated_at = when
+
+    def update_greeks(self, delta: float, gamma: float, theta: float, vega: float, iv: float,
+                      source: str = "calculated", *, rho: float | None = None,
+                      underlying_price: float | None = None, when: datetime | None = None) -> None:
+        """The seed's call (4.3): ``set_greeks`` with the seed's argument order, logged
+        POSITION_GREEKS_UPDATED. ``rho`` and ``underlying_price`` keep their values when left out;
+        ``when`` defaults to the wall clock in UTC (the bot itself passes the algorithm's time).
+        A non-finite Greek or an unknown ``source`` raises ``ValueError`` and changes nothing."""
+        values = {"delta": delta, "gamma": gamma, "theta": theta, "vega": vega, "iv": iv,
+                  "rho": self.rho if rho is None else rho,
+                  "underlying_price": self.underlying_price if underlying_price is None else underlying_price}
+        bad = {k: v for k, v in values.items()
+               if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)}
+        if bad:
+            raise ValueError(f"position {self.id}: Greeks must be finite numbers, got {bad}")
+        greeks_source = GreeksSource(source)  # ValueError names an unknown source
+        old_delta = self.delta
+        self.set_greeks(delta, gamma, theta, vega, values["rho"], iv, values["underlying_price"], greeks_source,
+                        when if when is not None else datetime.now(UTC))
+        logger.debug("POSITION_GREEKS_UPDATED", extra={
+            "position_id": self.id, "old_delta": old_delta, "new_delta": delta, "gamma": gamma, "theta": theta,
+            "vega": vega, "iv": iv, "source": greeks_source.value})
 
     @property
     def unrealized_pnl(self) -> float:

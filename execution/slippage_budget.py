@@ -6,7 +6,8 @@
 - **Adverse is positive.** Paying more than expected on a buy, or receiving less on a sell, is
   positive slippage; price improvement is negative slippage. ``slippage_pct`` is relative to the
   expected price, ``slippage_usd`` = per-contract difference x |quantity| x ``multiplier`` (the
-  security's contract multiplier, passed by the caller - never a literal 100).
+  security's contract multiplier, passed by the caller; the seed's four-argument call gets
+  ``US_EQUITY_OPTION_MULTIPLIER``).
 - **The session total only grows.** It adds adverse slippage only; price improvement does not
   refill the budget (one lucky fill must not license a run of bad ones).
 - **Breach.** A fill beyond the per-trade % limit, or a session total beyond the session USD
@@ -37,6 +38,9 @@ from utils.logging_config import get_logger
 logger = get_logger(__name__)
 
 _EPSILON = 1e-9  # float tolerance on the limits (a percentage point, a dollar)
+# ``check_slippage``'s default multiplier, for the seed's four-argument call: one US equity option
+# contract. The bot always passes the security's own multiplier.
+US_EQUITY_OPTION_MULTIPLIER = 100.0
 
 
 class InvalidSlippageInputError(TradingError, ValueError):
@@ -54,6 +58,11 @@ class SlippageCheckResult:
     alert: bool  # slippage_pct above the alert threshold
     reduce_only: bool  # the budget's latch after this fill
     reason: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """The seed's name (4.4): this fill stayed within both limits."""
+        return not self.breached
 
 
 def _number(name: str, value: Any) -> float:
@@ -131,8 +140,11 @@ class SlippageBudget:
         return True
 
     def check_slippage(self, expected_price: float, actual_price: float, quantity: int, order_id: str,
-                       multiplier: float) -> SlippageCheckResult:
-        """Measure one fill against the mid at order time and charge it to the session budget."""
+                       multiplier: float = US_EQUITY_OPTION_MULTIPLIER) -> SlippageCheckResult:
+        """Measure one fill against the mid at order time and charge it to the session budget.
+
+        ``multiplier`` is the security's contract multiplier; left out, one US equity option (100).
+        """
         expected = _number("expected_price", expected_price)
         actual = _number("actual_price", actual_price)
         qty = _number("quantity", quantity)

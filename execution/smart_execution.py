@@ -33,11 +33,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+# The seed (4.4) places the slippage budget here; it lives in execution/slippage_budget.py and is
+# re-exported (``as``: an explicit re-export) so ``from execution.smart_execution import SlippageBudget`` works.
+from execution.slippage_budget import SlippageBudget as SlippageBudget
+from execution.slippage_budget import SlippageCheckResult as SlippageCheckResult
 from models.exceptions import ConfigurationError, PositionSizingError, TradingError
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
-
 DEFAULT_TICK = 0.01
 
 

@@ -1,9 +1,9 @@
 """Audit trail records (seed 8.1/8.3): what happened, who did it, to what, and why.
 
-One ``AuditEntry`` is one JSON Lines record with exactly the seed's fields. ``timestamp`` is the
-algorithm's clock (LEAN's ``utc_time``; the harness clock offline), never the wall clock, so a
-backtest of 2015 writes 2015 entries. The clock is supplied by whoever creates the entry; this
-module does no I/O.
+One ``AuditEntry`` is one JSON Lines record with exactly the seed's fields. Entries the algorithm
+writes carry the algorithm's clock (LEAN's ``utc_time``; the harness clock offline), never the wall
+clock, so a backtest of 2015 writes 2015 entries: the clock is supplied by whoever creates the
+entry. Only a caller that gives none gets the seed's default, the wall clock in UTC. No I/O here.
 """
 
 from __future__ import annotations
@@ -109,11 +109,21 @@ def parse_timestamp(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    """A single audit trail entry. Immutable: the trail is append-only."""
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
 
-    timestamp: datetime
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntry:
+    """A single audit trail entry. Immutable: the trail is append-only.
+
+    Fields are keyword-only, as in the seed (8.1): ``id`` defaults to a new UUID and
+    ``timestamp`` to the wall clock in UTC. Inside the algorithm ``AuditLogger`` always passes the
+    algorithm's clock; the default is for callers outside it (the sidecar, a person's script).
+    """
+
+    id: str = field(default_factory=new_entry_id)
+    timestamp: datetime = field(default_factory=_now_utc)
     action: AuditAction
     description: str
     actor: str  # "system", "user:email", "agent:name"
@@ -127,7 +137,6 @@ class AuditEntry:
     session_id: str | None = None
     correlation_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=new_entry_id)
 
     def __post_init__(self) -> None:
         if self.timestamp.tzinfo is None:

@@ -90,12 +90,18 @@ class AuditLogger:
         finally:
             _correlation.reset(token)
 
-    def log(self, action: AuditAction, description: str, *, resource_type: str, resource_id: str,
-            actor: str = "system", actor_type: str = "system",
+    def log(self, action: AuditAction, description: str, actor: str = "system", actor_type: str = "system",
+            resource_type: str | None = None, resource_id: str | None = None,
             before_state: dict[str, Any] | None = None, after_state: dict[str, Any] | None = None,
             reason: str | None = None, ip_address: str | None = None, session_id: str | None = None,
-            correlation_id: str | None = None, metadata: dict[str, Any] | None = None) -> AuditEntry:
-        """Record one auditable action and return the entry."""
+            metadata: dict[str, Any] | None = None, *, correlation_id: str | None = None) -> AuditEntry:
+        """Record one auditable action and return the entry.
+
+        The parameters are in the seed's order (8.2), so its positional call works too; the actor
+        defaults to the system. ``resource_type`` and ``resource_id`` are required (``TypeError``).
+        """
+        if resource_type is None or resource_id is None:
+            raise TypeError("AuditLogger.log() needs resource_type and resource_id")
         moment = self._clock()
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -82,6 +82,13 @@ def cleanup_old_audit_files(audit_dir: str | Path, today: date,
     old = [(str(path), path.unlink) for day, path in audit_files(audit_dir) if day < report.cutoff]
     _remove_all(old, report, retention_days)
     return _finish(report, "file", retention_days, audit)
+
+
+def cleanup_old_audits(audit_dir: str | Path = "logs/audit", retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
+    """The seed's entry point (8.4): ``cleanup_old_audit_files`` for today's UTC date (the wall
+    clock: this is the sidecar's file sink, not the algorithm's). Returns how many files it deleted;
+    the full report (cutoff, failures) is logged by ``cleanup_old_audit_files``."""
+    return len(cleanup_old_audit_files(audit_dir, datetime.now(UTC).date(), retention_days).deleted)
 
 
 def cleanup_old_audit_chunks(store: DeletableObjectStore, today: date,
