@@ -21,6 +21,7 @@ from slowapi.errors import RateLimitExceeded
 from api import audit_routes, order_queue_api, state_routes, ws_routes
 from api.auth import API_PREFIX, TokenAuthMiddleware
 from api.body_limit import BodySizeLimitMiddleware
+from api.notifications import SidecarErrorHandler
 from api.rate_limit import build_limiter, rate_limit_exceeded_handler
 from api.services import Services, build_services
 from api.settings import ApiSettings
@@ -52,6 +53,10 @@ def _lifespan(services: Services) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.audit.log(AuditAction.SYSTEM_START, "Sidecar API started", resource_type="sidecar",
                            resource_id="api", metadata={"version": VERSION})
+        services.notifier.start()
+        error_handler = SidecarErrorHandler(services.notifier)
+        api_logger = get_logger("api")
+        api_logger.addHandler(error_handler)
         await asyncio.to_thread(services.audit_index.poll_new)  # take stock: push only what is new
         await asyncio.to_thread(services.queue.remove_stale_temporaries)
         task = asyncio.create_task(services.broadcaster.run(services.settings.ws_poll_interval_seconds),
@@ -66,6 +71,8 @@ def _lifespan(services: Services) -> Any:
             await services.connections.close_all()
             if services.dispatcher is not None:
                 await services.dispatcher.aclose()
+            api_logger.removeHandler(error_handler)
+            await asyncio.to_thread(services.notifier.stop)
             services.audit.log(AuditAction.SYSTEM_STOP, "Sidecar API stopped", resource_type="sidecar",
                                resource_id="api")
             logger.info("SIDECAR_STOPPED")

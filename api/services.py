@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from api.audit_index import AuditIndex
 from api.auth import AuthFailures, TokenVerifier
 from api.lean_commands import LeanCommandDispatcher
+from api.notifications import Notifier, channels_from_urls
 from api.order_queue import OrderQueue
 from api.settings import ApiSettings
 from api.snapshot_cache import SnapshotCache
@@ -39,6 +40,7 @@ class Services:
     verifier: TokenVerifier
     auth_failures: AuthFailures
     dispatcher: LeanCommandDispatcher | None
+    notifier: Notifier
     background: set[asyncio.Task[object]] = field(default_factory=set)
 
     def spawn(self, coroutine: object, name: str) -> None:
@@ -61,6 +63,8 @@ def build_services(settings: ApiSettings) -> Services:
     snapshots = SnapshotCache(settings.object_store_dir, settings.snapshot_stale_after_seconds)
     audit_index = AuditIndex(settings.object_store_dir, settings.audit_dir)
     connections = ConnectionManager(settings.ws_queue_size, settings.ws_max_clients)
+    notifier = Notifier(channels_from_urls(settings.notify_urls.get_secret_value()),
+                        dedupe_seconds=settings.notify_dedupe_seconds, max_per_minute=settings.notify_max_per_minute)
     dispatcher = None
     if settings.qc_forward_commands:
         dispatcher = LeanCommandDispatcher(settings.qc_api_url, settings.qc_user_id,
@@ -69,9 +73,10 @@ def build_services(settings: ApiSettings) -> Services:
         settings=settings, snapshots=snapshots, audit_index=audit_index, audit=audit,
         queue=OrderQueue(settings.object_store_dir), connections=connections,
         tickets=TicketStore(settings.ws_ticket_ttl_seconds),
-        broadcaster=Broadcaster(snapshots, audit_index, connections),
+        broadcaster=Broadcaster(snapshots, audit_index, connections, notifier),
         verifier=TokenVerifier(settings.trading_api_token.get_secret_value()),
-        auth_failures=AuthFailures(audit, settings.rate_limit_auth_failures), dispatcher=dispatcher)
+        auth_failures=AuthFailures(audit, settings.rate_limit_auth_failures), dispatcher=dispatcher,
+        notifier=notifier)
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -54,6 +54,10 @@ class ApiSettings(BaseSettings):
     snapshot_stale_after_seconds: float = Field(30.0, gt=0)
     access_log: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Notifications through apprise (api/notifications.py): comma-separated apprise URLs; empty = off.
+    notify_urls: SecretStr = Field(SecretStr(""), description="apprise URLs (ntfy://, tgram://, slack://, ...)")
+    notify_dedupe_seconds: float = Field(300.0, ge=0, le=86_400)
+    notify_max_per_minute: int = Field(20, ge=1, le=10_000)
     # Optional forwarding of inbox requests as LEAN live commands (QuantConnect REST API).
     qc_forward_commands: bool = False
     qc_api_url: str = "https://www.quantconnect.com/api/v2"

@@ -1,4 +1,5 @@
-"""Pushes to WebSocket clients: the snapshot when it changes, audit entries as they arrive.
+"""Pushes to WebSocket clients: the snapshot when it changes, audit entries as they arrive; and
+hands both to the notifier (api/notifications.py), with or without clients.
 
 ``tick()`` does one round (tests call it directly); ``run()`` repeats it every
 ``interval`` seconds until cancelled (started by the app's lifespan).
@@ -10,6 +11,7 @@ import asyncio
 import json
 
 from api.audit_index import AuditIndex
+from api.notifications import Notifier
 from api.snapshot_cache import SnapshotCache, SnapshotStatus
 from api.ws_manager import ConnectionManager
 from utils.logging_config import get_logger
@@ -25,8 +27,10 @@ def snapshot_message(status: SnapshotStatus) -> str:
 
 
 class Broadcaster:
-    def __init__(self, cache: SnapshotCache, audit: AuditIndex, manager: ConnectionManager) -> None:
+    def __init__(self, cache: SnapshotCache, audit: AuditIndex, manager: ConnectionManager,
+                 notifier: Notifier | None = None) -> None:
         self._cache = cache
+        self._notifier = notifier
         self._audit = audit
         self._manager = manager
         self._last_version = -1
@@ -42,7 +46,11 @@ class Broadcaster:
             if status.available and self._manager.count:
                 await self._manager.broadcast(snapshot_message(status))
                 sent["snapshot"] = 1
+        if self._notifier is not None:
+            self._notifier.observe_snapshot(status.status, status.age_seconds)
         entries = await asyncio.to_thread(self._audit.poll_new)
+        if entries and self._notifier is not None:
+            self._notifier.observe_entries(sourced.entry for sourced in entries)
         if entries and self._manager.count:
             for start in range(0, len(entries), MAX_AUDIT_ENTRIES_PER_MESSAGE):
                 batch = [e.to_dict() for e in entries[start:start + MAX_AUDIT_ENTRIES_PER_MESSAGE]]
