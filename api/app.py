@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
 
-from api import audit_routes, order_queue_api, state_routes, ws_routes
+from api import audit_routes, dashboard_routes, order_queue_api, session_routes, state_routes, ws_routes
 from api.auth import API_PREFIX, TokenAuthMiddleware
 from api.body_limit import BodySizeLimitMiddleware
 from api.notifications import SidecarErrorHandler
@@ -115,15 +115,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.limiter = limiter
     app.add_exception_handler(RateLimitExceeded, rate_limit_exceeded_handler)
     app.add_exception_handler(InboxFormatError, _invalid_request_handler)
-    for module in (state_routes, audit_routes, order_queue_api, ws_routes):
+    for module in (state_routes, audit_routes, order_queue_api, ws_routes, session_routes, dashboard_routes):
         app.include_router(module.build_router(limiter, settings))
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(TokenAuthMiddleware, verifier=services.verifier, failures=services.auth_failures)
+    app.add_middleware(TokenAuthMiddleware, verifier=services.verifier, failures=services.auth_failures,
+                       sessions=services.sessions)
     app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE"],
-                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID",
+                                      "X-CSRF-Token"],
                        expose_headers=["Retry-After", "Location", "Idempotent-Replayed", "X-Snapshot-Age-Seconds",
                                        "X-Snapshot-Status"], max_age=600)
     logger.info("SIDECAR_APP_CREATED", extra={"object_store_dir": str(settings.object_store_dir),

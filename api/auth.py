@@ -1,4 +1,5 @@
-"""Bearer-token authentication for every HTTP route under /api/v1 except /api/v1/health.
+"""Bearer-token (or dashboard session) authentication for every HTTP route under /api/v1 except
+GET /api/v1/health and the dashboard's POST and GET /api/v1/session.
 
 ``TokenAuthMiddleware`` is plain ASGI and runs before routing and body parsing, so no route (not
 even an unknown path or a malformed body) is reachable without the token. Tokens are compared in
@@ -17,13 +18,13 @@ import hmac
 import json
 import math
 import time
-from collections.abc import Callable
 
 from limits import parse as parse_rate_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.sessions import SAFE_METHODS, Session, SessionStore, cookie_value, same_origin
 from models.audit import AuditAction
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
@@ -31,7 +32,10 @@ from utils.logging_config import get_logger
 logger = get_logger(__name__)
 
 API_PREFIX = "/api/v1"
-PUBLIC_PATHS = frozenset({f"{API_PREFIX}/health"})
+# (method, path) pairs anyone may call: liveness, and the dashboard's sign-in and "am I signed in?"
+# (they check the token or the session cookie themselves).
+PUBLIC_ROUTES = frozenset({("GET", f"{API_PREFIX}/health"), ("POST", f"{API_PREFIX}/session"),
+                           ("GET", f"{API_PREFIX}/session")})
 
 
 def _digest(value: str) -> bytes:
@@ -101,26 +105,35 @@ async def _send_json(send: Send, status: int, body: dict[str, object], headers: 
 
 
 class TokenAuthMiddleware:
+    """Bearer token, or the dashboard's session cookie (api/sessions.py) with its CSRF rules."""
+
     def __init__(self, app: ASGIApp, verifier: TokenVerifier, failures: AuthFailures,
-                 is_public: Callable[[str], bool] = PUBLIC_PATHS.__contains__) -> None:
+                 sessions: SessionStore | None = None) -> None:
         self.app = app
         self._verifier = verifier
         self._failures = failures
-        self._is_public = is_public
+        self._sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if not path.startswith(API_PREFIX) or self._is_public(path):
+        method: str = scope.get("method", "GET")
+        if not path.startswith(API_PREFIX) or (method, path) in PUBLIC_ROUTES:
             await self.app(scope, receive, send)
             return
+        headers = scope.get("headers", ())
         header = None
-        for name, value in scope.get("headers", ()):
+        for name, value in headers:
             if name == b"authorization":
                 header = value.decode("latin-1")
                 break
+        if header is None and self._sessions is not None:
+            session = self._sessions.get(cookie_value(headers))
+            if session is not None:
+                await self._with_session(session, scope, receive, send)
+                return
         token, problem = bearer_token(header)
         if token is not None and self._verifier.verify(token):
             scope.setdefault("state", {})["principal"] = self._verifier.principal
@@ -130,10 +143,25 @@ class TokenAuthMiddleware:
             problem = "invalid"
         else:
             self._verifier.verify(None)
-        retry_after = self._failures.record(client_address(scope), f"{scope.get('method')} {path}", problem)
+        retry_after = self._failures.record(client_address(scope), f"{method} {path}", problem)
         if retry_after is not None:
             await _send_json(send, 429, {"detail": "too many failed authentication attempts"},
                              [(b"retry-after", str(retry_after).encode())])
             return
         await _send_json(send, 401, {"detail": "missing or invalid bearer token"},
                          [(b"www-authenticate", b'Bearer realm="options-bot"')])
+
+    async def _with_session(self, session: Session, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope.get("method", "GET"), scope.get("path", "")
+        if method not in SAFE_METHODS:
+            found = {name: value.decode("latin-1") for name, value in scope.get("headers", ())
+                     if name in (b"x-csrf-token", b"origin", b"host")}
+            if not (SessionStore.csrf_ok(session, found.get(b"x-csrf-token"))
+                    and same_origin(found.get(b"origin"), found.get(b"host"))):
+                self._failures.record(client_address(scope), f"{method} {path}", "csrf")
+                await _send_json(send, 403, {"detail": "CSRF check failed: send X-CSRF-Token from the page's own "
+                                                       "origin"}, [])
+                return
+        state = scope.setdefault("state", {})
+        state["principal"], state["session_id"] = session.principal, session.id
+        await self.app(scope, receive, send)

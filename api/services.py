@@ -14,6 +14,7 @@ from api.auth import AuthFailures, TokenVerifier
 from api.lean_commands import LeanCommandDispatcher
 from api.notifications import Notifier, channels_from_urls
 from api.order_queue import OrderQueue
+from api.sessions import SessionStore
 from api.settings import ApiSettings
 from api.snapshot_cache import SnapshotCache
 from api.thread_safe_ref import ThreadSafeRef
@@ -41,6 +42,7 @@ class Services:
     auth_failures: AuthFailures
     dispatcher: LeanCommandDispatcher | None
     notifier: Notifier
+    sessions: SessionStore
     background: set[asyncio.Task[object]] = field(default_factory=set)
 
     def spawn(self, coroutine: object, name: str) -> None:
@@ -76,7 +78,8 @@ def build_services(settings: ApiSettings) -> Services:
         broadcaster=Broadcaster(snapshots, audit_index, connections, notifier),
         verifier=TokenVerifier(settings.trading_api_token.get_secret_value()),
         auth_failures=AuthFailures(audit, settings.rate_limit_auth_failures), dispatcher=dispatcher,
-        notifier=notifier)
+        notifier=notifier, sessions=SessionStore(settings.dashboard_session_minutes * 60,
+                                                 settings.dashboard_session_max_hours * 3600))
 
 
 def services_of(connection: HTTPConnection) -> Services:

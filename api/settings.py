@@ -48,12 +48,15 @@ class ApiSettings(BaseSettings):
     risk_precheck: Literal["enforce", "warn", "off"] = "enforce"
     ws_queue_size: int = Field(64, ge=1, le=10_000)
     ws_auth_timeout_seconds: float = Field(5.0, gt=0, le=60)
-    ws_poll_interval_seconds: float = Field(0.5, gt=0, le=3600)
+    ws_poll_interval_seconds: float = Field(0.1, gt=0, le=3600)  # the page sees a change within ~0.1 s
     ws_max_clients: int = Field(500, ge=1, le=100_000)
     ws_ticket_ttl_seconds: float = Field(30.0, gt=0, le=300)
     snapshot_stale_after_seconds: float = Field(30.0, gt=0)
     access_log: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The dashboard's browser sessions (api/sessions.py): idle timeout and absolute lifetime.
+    dashboard_session_minutes: float = Field(30.0, gt=0, le=1440)
+    dashboard_session_max_hours: float = Field(12.0, gt=0, le=168)
     # Notifications through apprise (api/notifications.py): comma-separated apprise URLs; empty = off.
     notify_urls: SecretStr = Field(SecretStr(""), description="apprise URLs (ntfy://, tgram://, slack://, ...)")
     notify_dedupe_seconds: float = Field(300.0, ge=0, le=86_400)

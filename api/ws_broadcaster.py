@@ -1,4 +1,5 @@
-"""Pushes to WebSocket clients: the snapshot when it changes, audit entries as they arrive; and
+"""Pushes to WebSocket clients: the snapshot when it changes, its status when only that changes
+(``{"type": "status", "meta"}``: fresh -> stale without a new file), audit entries as they arrive; and
 hands both to the notifier (api/notifications.py), with or without clients.
 
 ``tick()`` does one round (tests call it directly); ``run()`` repeats it every
@@ -34,18 +35,23 @@ class Broadcaster:
         self._audit = audit
         self._manager = manager
         self._last_version = -1
+        self._last_status: str | None = None
         self.ticks = 0
 
     async def tick(self) -> dict[str, int]:
         """One round; returns what was sent (for tests and logs)."""
         self.ticks += 1
-        sent = {"snapshot": 0, "audit": 0}
+        sent = {"snapshot": 0, "audit": 0}  # and "status": 1 when only the status was pushed
         status = self._cache.current()
         if status.view.version != self._last_version:
             self._last_version = status.view.version
             if status.available and self._manager.count:
                 await self._manager.broadcast(snapshot_message(status))
                 sent["snapshot"] = 1
+        elif status.status != self._last_status and self._manager.count:  # e.g. fresh -> stale: no new file
+            await self._manager.broadcast(f'{{"type":"status","meta":{status.meta_json().decode("utf-8")}}}')
+            sent["status"] = 1
+        self._last_status = status.status
         if self._notifier is not None:
             self._notifier.observe_snapshot(status.status, status.age_seconds)
         entries = await asyncio.to_thread(self._audit.poll_new)

@@ -10,10 +10,12 @@ access logs): the client opens the socket, then sends as its FIRST message, with
 
 Nothing is pushed before that. A wrong, missing or late credential is logged and audited
 AUTH_FAILED with the client address and the socket is closed with code 4401. A handshake whose
-``Origin`` is present and not on the CORS allow-list is refused before it is accepted (cross-site
-WebSocket hijacking). After ``{"type": "auth_ok"}`` the server sends the current snapshot, then
-``{"type": "snapshot", ...}`` whenever it changes and ``{"type": "audit", "entries": [...]}`` as
-entries arrive; a client may send ``{"type": "ping"}`` and gets ``{"type": "pong"}``.
+``Origin`` is present and neither on the CORS allow-list nor this server's own (the dashboard) is
+refused before it is accepted (cross-site WebSocket hijacking). After ``{"type": "auth_ok"}`` the
+server sends the current snapshot, then ``{"type": "snapshot", ...}`` whenever it changes,
+``{"type": "status", "meta"}`` when only its status changes (fresh -> stale) and
+``{"type": "audit", "entries": [...]}`` as entries arrive; a client may send ``{"type": "ping"}``
+and gets ``{"type": "pong"}``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.schemas import ERROR_RESPONSES, WsTicket
 from api.services import Services, services_of
+from api.sessions import same_origin
 from api.settings import ApiSettings
 from api.ws_broadcaster import snapshot_message
 from utils.logging_config import get_logger
@@ -85,7 +88,8 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
         services = services_of(websocket)
         address = _address(websocket)
         origin = websocket.headers.get("origin")
-        if origin is not None and origin.rstrip("/") not in allowed_origins:
+        if origin is not None and origin.rstrip("/") not in allowed_origins \
+                and not same_origin(origin, websocket.headers.get("host")):  # the dashboard's own page
             logger.warning("WEBSOCKET_ORIGIN_REFUSED", extra={"client_ip": address, "origin": origin})
             await websocket.close(code=POLICY_CODE)
             return

@@ -16,7 +16,7 @@ from models.audit import AuditAction
 from tests.test_api_support import AUTH, TOKEN, api_client, make_settings, order_body
 from utils.audit_reader import read_file_trail
 
-PUBLIC = {("GET", "/api/v1/health")}
+PUBLIC = {("GET", "/api/v1/health"), ("POST", "/api/v1/session"), ("GET", "/api/v1/session")}
 BAD_HEADERS = {
     "missing": {},
     "wrong": {"Authorization": "Bearer " + "x" * len(TOKEN)},
