@@ -123,6 +123,9 @@ class AuditIndex:
         matches.sort(key=lambda item: item.entry.timestamp)
         return AuditPage(total=len(matches), offset=offset, limit=limit, items=matches[offset:offset + limit])
 
+    def has_entry(self, correlation_id: str, action: str, source: str) -> bool:
+        return self.query(correlation_id=correlation_id, action=action, source=source, limit=1).total > 0
+
     def poll_new(self) -> list[SourcedEntry]:
         """Entries written since the previous call; the first call returns none (takes stock)."""
         priming = self._seen is None

@@ -64,17 +64,25 @@ async def inbox_format_error(request: Request, exc: Exception) -> JSONResponse:
     return SafeJSONResponse({"detail": safe_text(exc)}, status_code=422)
 
 
+def _os_error(exc: BaseException | None) -> OSError | None:
+    for _ in range(5):  # the OSError behind an AuditWriteError (sink error -> logger error)
+        if exc is None or isinstance(exc, OSError):
+            return exc
+        exc = exc.__cause__
+    return None
+
+
 def storage_fault_response(exc: BaseException) -> JSONResponse:
     """503 (507 for no space) naming the cause, with Retry-After."""
-    cause_error = exc if isinstance(exc, OSError) else exc.__cause__
-    code = cause_error.errno if isinstance(cause_error, OSError) else None
+    cause_error = _os_error(exc)
+    code = cause_error.errno if cause_error is not None else None
     cause = "audit_unwritable" if isinstance(exc, AuditWriteError) else _CAUSES.get(code or -1, "storage_error")
     if isinstance(exc, AuditWriteError) and code in _NO_SPACE:
         cause = "audit_no_space"
     status = 507 if code in _NO_SPACE else 503
+    error = safe_text(getattr(cause_error, "strerror", None) or exc, 200)
     body = {"detail": "storage unavailable: the request was not acknowledged; retry with the same "
-                      "Idempotency-Key", "cause": cause, "error": safe_text(getattr(cause_error, "strerror", None)
-                                                                            or exc, 200)}
+                      "Idempotency-Key", "cause": cause, "error": error}
     return SafeJSONResponse(body, status_code=status, headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)})
 
 

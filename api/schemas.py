@@ -139,9 +139,10 @@ class OrderAccepted(BaseModel):
 class OrderRecord(BaseModel):
     request_id: str
     state: Literal["queued", "processing", "accepted", "rejected", "cancelled", "done", "unreadable"]
-    request: dict[str, Any]
+    request: dict[str, Any] | None = Field(description="null when the request file is unreadable (quarantined)")
     outcome: dict[str, Any] | None
     outcome_error: str | None
+    request_error: str | None = Field(None, description="why the request file cannot be read")
 
 
 class OrderList(BaseModel):

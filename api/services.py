@@ -13,6 +13,7 @@ from api.audit_index import AuditIndex
 from api.auth import AuthFailures, TokenVerifier
 from api.lean_commands import LeanCommandDispatcher
 from api.order_queue import OrderQueue
+from api.request_audit import RequestAudit
 from api.settings import ApiSettings
 from api.snapshot_cache import SnapshotCache
 from api.thread_safe_ref import ThreadSafeRef
@@ -39,6 +40,7 @@ class Services:
     verifier: TokenVerifier
     auth_failures: AuthFailures
     dispatcher: LeanCommandDispatcher | None
+    request_audit: RequestAudit
     background: set[asyncio.Task[object]] = field(default_factory=set)
 
     def spawn(self, coroutine: object, name: str) -> None:
@@ -71,7 +73,8 @@ def build_services(settings: ApiSettings) -> Services:
         tickets=TicketStore(settings.ws_ticket_ttl_seconds),
         broadcaster=Broadcaster(snapshots, audit_index, connections),
         verifier=TokenVerifier(settings.trading_api_token.get_secret_value()),
-        auth_failures=AuthFailures(audit, settings.rate_limit_auth_failures), dispatcher=dispatcher)
+        auth_failures=AuthFailures(audit, settings.rate_limit_auth_failures), dispatcher=dispatcher,
+        request_audit=RequestAudit(audit_index))
 
 
 def services_of(connection: HTTPConnection) -> Services:

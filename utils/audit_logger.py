@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from models.audit import AuditAction, AuditEntry
+from models.exceptions import AuditWriteError
 from utils.logging_config import get_logger
 
 logger = get_logger("audit")
@@ -94,8 +95,10 @@ class AuditLogger:
             actor: str = "system", actor_type: str = "system",
             before_state: dict[str, Any] | None = None, after_state: dict[str, Any] | None = None,
             reason: str | None = None, ip_address: str | None = None, session_id: str | None = None,
-            correlation_id: str | None = None, metadata: dict[str, Any] | None = None) -> AuditEntry:
-        """Record one auditable action and return the entry."""
+            correlation_id: str | None = None, metadata: dict[str, Any] | None = None,
+            required: bool = False) -> AuditEntry:
+        """Record one auditable action and return the entry. ``required``: raise ``AuditWriteError``
+        when a sink could not write it (the caller must not acknowledge the action)."""
         moment = self._clock()
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
@@ -107,16 +110,18 @@ class AuditLogger:
             correlation_id=correlation_id if correlation_id is not None else _correlation.get(),
             metadata=dict(metadata or {}))
         with self._lock:
-            for sink in self._sinks:
-                self._write(sink, entry)
+            written = [self._write(sink, entry) for sink in self._sinks]
             self.entries_written += 1
             if action in self._critical:
                 self._flush_locked()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(f"AUDIT_{action.name}", extra={"audit": entry.to_dict()})
+        failed = [error for error in written if error is not None]
+        if required and failed:
+            raise AuditWriteError(f"audit entry {entry.id} ({action.value}) not written: {failed[0]}") from failed[0]
         return entry
 
-    def _write(self, sink: AuditSink, entry: AuditEntry) -> None:
+    def _write(self, sink: AuditSink, entry: AuditEntry) -> Exception | None:
         try:
             sink.write(entry)
         except Exception as exc:  # noqa: BLE001 - a failing sink must not stop trading; logged with the entry
@@ -124,6 +129,8 @@ class AuditLogger:
             logger.error("AUDIT_WRITE_FAILED", extra={
                 "sink": type(sink).__name__, "error": str(exc), "error_type": type(exc).__name__,
                 "entry": entry.to_json()})
+            return exc
+        return None
 
     def flush(self) -> bool:
         """Flush every sink; True when all of them succeeded (failures are logged, not raised)."""

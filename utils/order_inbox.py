@@ -7,11 +7,10 @@
   ``ObjectStore.save``; ``processing`` is saved before it acts, so a restart reconciles a claimed
   request instead of acting on it twice.
 
-``derive_request_id(idempotency_key)`` makes the id a pure function of the client's key: the file
-name is the idempotency index. The algorithm uses LEAN's ObjectStore API only:
-``pending_request_keys(store.keys)``, ``read_request(store.read(key))`` (``InboxFormatError``, a
-``ValueError``, for a torn or malformed document), ``store.save(outcome_key(id), outcome.to_json())``,
-in ``order_for_processing`` order.
+``derive_request_id(idempotency_key)``: the id is a pure function of the key (the file name is the
+idempotency index). The algorithm uses LEAN's ObjectStore API only: ``pending_request_keys(store.keys)``,
+``read_request(store.read(key))`` (``InboxFormatError`` for anything but a whole, valid request),
+``store.save(outcome_key(id), outcome.to_json())``, in ``order_for_processing`` order.
 """
 
 from __future__ import annotations
@@ -80,7 +79,7 @@ _ORDER_FIELDS: dict[str, type | tuple[type, ...]] = {
 
 def _checked_id(request_id: str) -> str:
     if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.match(request_id):
-        raise InboxFormatError(f"request_id must match {REQUEST_ID_PATTERN.pattern}, got {request_id!r}")
+        raise InboxFormatError(f"request_id must match {REQUEST_ID_PATTERN.pattern}, got {request_id!r:.80}")
     return request_id
 
 
@@ -128,11 +127,13 @@ def pending_request_keys(keys: Iterable[object]) -> list[str]:
     return sorted(k for rid, k in requests.items() if rid not in answered)
 
 
-def derive_request_id(idempotency_key: str) -> str:
-    """The request id for an idempotency key: the same key always names the same inbox file."""
+def derive_request_id(idempotency_key: str, server_made: bool = False) -> str:
+    """The request id for an idempotency key: the same key always names the same inbox file. Keys
+    the sidecar makes itself (``server_made``) live in their own namespace: no client key can name them."""
     if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InboxFormatError(f"idempotency_key must match {IDEMPOTENCY_KEY_PATTERN.pattern}")
-    return "req_" + hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
+    namespace = b"server\x00" if server_made else b""  # a client key never holds a NUL byte
+    return "req_" + hashlib.sha256(namespace + idempotency_key.encode("utf-8")).hexdigest()[:40]
 
 
 def _iso(moment: datetime) -> str:
@@ -361,13 +362,11 @@ def to_lean_command(request: InboxRequest) -> dict[str, str]:
     return {"$type": LEAN_COMMAND_TYPE, LEAN_COMMAND_FIELD: request.to_json()}
 
 
-CONTROL_ACTIONS = frozenset({InboxAction.HALT, InboxAction.RESUME})
-
-
 def order_for_processing(requests: Iterable[InboxRequest]) -> list[InboxRequest]:
     """The order in which the algorithm should act on pending requests: halt and resume first (a HALT
     is never queued behind orders), then by submission time."""
-    return sorted(requests, key=lambda r: (r.action not in CONTROL_ACTIONS, r.submitted_at, r.request_id))
+    controls = (InboxAction.HALT, InboxAction.RESUME)
+    return sorted(requests, key=lambda r: (r.action not in controls, r.submitted_at, r.request_id))
 
 
 def write_request_atomically(storage_root: str | Path, request: InboxRequest) -> bool:
