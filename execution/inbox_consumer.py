@@ -89,7 +89,10 @@ class InboxConsumer:
             if request_id is None or request_id in self._seen:
                 continue
             try:
-                requests.append(read_request(self._store.read(key)))
+                request = read_request(self._store.read(key))
+                if request.request_id != request_id:
+                    raise InboxFormatError(f"the file {key} holds request {request.request_id}")
+                requests.append(request)
             except (InboxFormatError, ValueError, OSError) as exc:  # ValueError: bytes that are not UTF-8
                 self._quarantine(request_id, exc)
         for request in order_for_processing(requests):
