@@ -51,8 +51,11 @@ def _lifespan(services: Services) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.audit.log(AuditAction.SYSTEM_START, "Sidecar API started", resource_type="sidecar",
                            resource_id="api", metadata={"version": VERSION})
-        await asyncio.to_thread(services.audit_index.poll_new)  # take stock: push only what is new
         await asyncio.to_thread(services.queue.remove_stale_temporaries)
+        # Take stock of the audit trail (push only what is new) and index the inbox without holding up
+        # start-up: a large trail takes seconds to index, and requests wait for it only when they need it.
+        services.spawn(asyncio.to_thread(services.audit_index.prime), "audit-index-priming")
+        services.spawn(asyncio.to_thread(services.queue.index.refresh), "order-index-priming")
         task = asyncio.create_task(services.broadcaster.run(services.settings.ws_poll_interval_seconds),
                                    name="ws-broadcaster")
         try:

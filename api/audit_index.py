@@ -28,7 +28,8 @@ logger = get_logger(__name__)
 
 __all__ = ["ALGORITHM", "SIDECAR", "AuditIndex", "AuditPage", "SourcedEntry"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DECODER = json.JSONDecoder()
+_EPOCH, _MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 _SEQ = 10**10  # key = timestamp_us * _SEQ + arrival number: time order, then arrival order
 ANY = "*"
 
@@ -52,7 +53,7 @@ class AuditPage:
 
 def _micros(moment: datetime) -> int:
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 class AuditIndex:
@@ -79,7 +80,7 @@ class AuditIndex:
 
     def _add(self, line: NewLine) -> None:
         try:
-            raw = json.loads(line.text)
+            raw = _DECODER.decode(line.text.decode("utf-8"))
             micros = _micros(datetime.fromisoformat(raw["timestamp"]))
             action, correlation = sys.intern(str(raw["action"])), raw.get("correlation_id")
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
@@ -171,12 +172,23 @@ class AuditIndex:
     def has_entry(self, correlation_id: str, action: str, source: str) -> bool:
         return self.query(correlation_id=correlation_id, action=action, source=source, limit=1).total > 0
 
+    def prime(self) -> None:
+        """Take stock of what is already there (``poll_new`` pushes only what comes after)."""
+        with self._lock:
+            self._prime_locked()
+
+    def _prime_locked(self) -> bool:
+        if self._primed:
+            return False
+        self._ingest()
+        self._pushed, self._primed = len(self._file), True
+        return True
+
     def poll_new(self) -> list[SourcedEntry]:
         """Entries written since the previous call; the first call returns none (takes stock)."""
         with self._lock:
+            if self._prime_locked():
+                return []
             self._ingest()
             first, self._pushed = self._pushed, len(self._file)
-            if not self._primed:
-                self._primed = True
-                return []
             return self._read(sorted(self._micros[a] * _SEQ + a for a in range(first, self._pushed)))
