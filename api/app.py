@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
 
 from api import audit_routes, dashboard_routes, order_queue_api, session_routes, state_routes, ws_routes
 from api.auth import API_PREFIX, TokenAuthMiddleware
 from api.body_limit import BodySizeLimitMiddleware
+from api.errors import install_error_handlers
 from api.notifications import SidecarErrorHandler
 from api.rate_limit import build_limiter, rate_limit_exceeded_handler
 from api.services import Services, build_services
@@ -28,7 +28,6 @@ from api.settings import ApiSettings
 from api.thread_safe_ref import ThreadSafeRef
 from models.audit import AuditAction
 from utils.logging_config import get_logger
-from utils.order_inbox import InboxFormatError
 
 logger = get_logger(__name__)
 
@@ -57,8 +56,11 @@ def _lifespan(services: Services) -> Any:
         error_handler = SidecarErrorHandler(services.notifier)
         api_logger = get_logger("api")
         api_logger.addHandler(error_handler)
-        await asyncio.to_thread(services.audit_index.poll_new)  # take stock: push only what is new
         await asyncio.to_thread(services.queue.remove_stale_temporaries)
+        # Take stock of the audit trail (push only what is new) and index the inbox without holding up
+        # start-up: a large trail takes seconds to index, and requests wait for it only when they need it.
+        services.spawn(asyncio.to_thread(services.audit_index.prime), "audit-index-priming")
+        services.spawn(asyncio.to_thread(services.queue.index.refresh), "order-index-priming")
         task = asyncio.create_task(services.broadcaster.run(services.settings.ws_poll_interval_seconds),
                                    name="ws-broadcaster")
         try:
@@ -95,13 +97,6 @@ def _openapi(app: FastAPI) -> Any:
     return build
 
 
-async def _invalid_request_handler(request: Request, exc: Exception) -> JSONResponse:
-    """A request the inbox format refuses (e.g. a blank actor or reason after pydantic's checks):
-    the client's mistake, a 422 naming the field — never a 500."""
-    logger.warning("REQUEST_REFUSED_BY_INBOX_FORMAT", extra={"path": request.url.path, "error": str(exc)})
-    return JSONResponse({"detail": str(exc)}, status_code=422)
-
-
 def create_app(settings: ApiSettings) -> FastAPI:
     services = build_services(settings)
     limiter = build_limiter()
@@ -114,7 +109,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.services = ref
     app.state.limiter = limiter
     app.add_exception_handler(RateLimitExceeded, rate_limit_exceeded_handler)
-    app.add_exception_handler(InboxFormatError, _invalid_request_handler)
+    install_error_handlers(app)
     for module in (state_routes, audit_routes, order_queue_api, ws_routes, session_routes, dashboard_routes):
         app.include_router(module.build_router(limiter, settings))
     app.openapi = _openapi(app)  # type: ignore[method-assign]

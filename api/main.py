@@ -2,7 +2,8 @@
 
 A bad configuration prints what to set and how, and exits with status 2 before anything
 listens. ``create_app_from_env`` is the uvicorn factory (``uvicorn --factory
-api.main:create_app_from_env``) with the same rule.
+api.main:create_app_from_env``) with the same rule; run that way, pass ``--no-proxy-headers`` (or
+``--forwarded-allow-ips``) yourself, as ``proxy_options`` does for ``python -m api``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def _settings_or_exit(**overrides: object) -> ApiSettings:
         raise SystemExit(CONFIG_EXIT_CODE) from None
 
 
+def proxy_options(settings: ApiSettings) -> dict[str, object]:
+    """uvicorn trusts X-Forwarded-For from loopback unless told otherwise: trust only FORWARDED_ALLOW_IPS
+    (none by default), so the audited client address and the failed-login brake cannot be forged."""
+    proxies = settings.trusted_proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) if proxies else None}
+
+
 def create_app_from_env() -> FastAPI:
     settings = _settings_or_exit()
     configure_logging(level=settings.log_level, structured=True)
@@ -53,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
     logger.info("SIDECAR_STARTING", extra={"host": settings.api_host, "port": settings.api_port})
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                access_log=settings.access_log, log_level=settings.log_level.lower(), server_header=False)
+                access_log=settings.access_log, log_level=settings.log_level.lower(), server_header=False,
+                **proxy_options(settings))
     return 0
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.order_index import OrderIndex
 from utils.logging_config import get_logger
 from utils.order_inbox import (
     INBOX_PREFIX,
@@ -27,7 +28,6 @@ from utils.order_inbox import (
     InboxRequest,
     inbox_key,
     outcome_key,
-    parse_inbox_key,
     read_outcome,
     read_request,
     write_request_atomically,
@@ -44,6 +44,17 @@ class IdempotencyConflict(Exception):
         self.existing = existing
 
 
+class RequestUnreadable(Exception):
+    """The request id is in the inbox, but its file cannot be read (torn, malformed, not a file): it is
+    quarantined, and its idempotency key cannot be used again."""
+
+    def __init__(self, request_id: str, error: str) -> None:
+        super().__init__(f"inbox request {request_id} is unreadable ({error}); it is quarantined: use a new "
+                         "idempotency key")
+        self.request_id = request_id
+        self.error = error
+
+
 @dataclass(frozen=True)
 class EnqueueResult:
     request: InboxRequest
@@ -56,18 +67,20 @@ class OrderQueue:
         self._cache: OrderedDict[str, InboxRequest] = OrderedDict()
         self._max_cached = max_cached
         self._lock = threading.Lock()
+        self.index = OrderIndex(self.storage_root / INBOX_PREFIX, INBOX_PREFIX, self.load)
 
     # -- writing ------------------------------------------------------------------------------
     def enqueue(self, request: InboxRequest, strict_payload: bool = True) -> EnqueueResult:
         created = write_request_atomically(self.storage_root, request)
         if created:
             self._remember(request)
+            self.index.add(request)
             logger.info("INBOX_REQUEST_WRITTEN", extra={"request_id": request.request_id,
                                                         "action": request.action.value, "actor": request.actor})
             return EnqueueResult(request, True)
-        existing = self.get_request(request.request_id)
+        existing, error = self.load(request.request_id)
         if existing is None:
-            raise InboxFormatError(f"inbox request {request.request_id} exists but cannot be read")
+            raise RequestUnreadable(request.request_id, error or "vanished after it was written")
         if strict_payload and existing.payload() != request.payload():
             raise IdempotencyConflict(existing)
         logger.info("INBOX_REQUEST_REPLAYED", extra={"request_id": request.request_id,
@@ -99,20 +112,30 @@ class OrderQueue:
 
     # -- reading ------------------------------------------------------------------------------
     def get_request(self, request_id: str) -> InboxRequest | None:
+        """The request, or None when it is not in the inbox or cannot be read."""
+        return self.load(request_id)[0]
+
+    def load(self, request_id: str) -> tuple[InboxRequest | None, str | None]:
+        """(request, None); (None, None) when not in the inbox; (None, why) when the file cannot be read
+        (torn, malformed, nested too deep, not UTF-8, a directory, or another request's content).
+        A storage fault other than these (EIO, EACCES) raises ``OSError``."""
         with self._lock:
             cached = self._cache.get(request_id)
         if cached is not None:
-            return cached
+            return cached, None
         path = self.storage_root / inbox_key(request_id)
         try:
             request = read_request(path.read_bytes())
         except FileNotFoundError:
-            return None
-        except InboxFormatError as exc:
-            logger.error("INBOX_REQUEST_UNREADABLE", extra={"request_id": request_id, "error": str(exc)})
-            return None
+            return None, None
+        except (IsADirectoryError, InboxFormatError) as exc:
+            logger.error("INBOX_REQUEST_UNREADABLE", extra={"request_id": request_id, "error": str(exc)[:300]})
+            return None, str(exc)[:300]
+        if request.request_id != request_id:
+            logger.error("INBOX_REQUEST_MISFILED", extra={"request_id": request_id, "holds": request.request_id})
+            return None, f"the file holds request {request.request_id}"
         self._remember(request)
-        return request
+        return request, None
 
     def get_outcome(self, request_id: str) -> tuple[InboxOutcome | None, str | None]:
         """(outcome, None), (None, None) when not answered yet, (None, error) when torn/malformed."""
@@ -126,8 +149,8 @@ class OrderQueue:
             return None, str(exc)
 
     def record(self, request_id: str) -> dict[str, Any] | None:
-        request = self.get_request(request_id)
-        if request is None:
+        request, request_error = self.load(request_id)
+        if request is None and request_error is None:
             return None
         outcome, error = self.get_outcome(request_id)
         if outcome is not None:
@@ -136,26 +159,14 @@ class OrderQueue:
                 "status": state, "reasons": list(outcome.reasons), "order_ids": list(outcome.order_ids),
                 "processed_at": outcome.processed_at.isoformat(), "extra": outcome.extra}
         else:
-            state, outcome_doc = ("unreadable" if error else "queued"), None
-        return {"request_id": request_id, "state": state, "request": request.to_dict(),
-                "outcome": outcome_doc, "outcome_error": error}
-
-    def request_ids(self) -> list[str]:
-        folder = self.storage_root / INBOX_PREFIX
-        if not folder.is_dir():
-            return []
-        ids = []
-        for path in folder.iterdir():
-            request_id = parse_inbox_key(f"{INBOX_PREFIX}{path.name}")
-            if request_id is not None:
-                ids.append(request_id)
-        return ids
+            state, outcome_doc = ("unreadable" if error or request_error else "queued"), None
+        if request_error is not None:
+            state = "unreadable"  # whatever the outcome says: the request itself cannot be read
+        return {"request_id": request_id, "state": state, "request": request.to_dict() if request else None,
+                "outcome": outcome_doc, "outcome_error": error, "request_error": request_error}
 
     def page(self, offset: int, limit: int, action: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-        """Newest first."""
-        requests = [r for r in (self.get_request(i) for i in self.request_ids()) if r is not None]
-        if action is not None:
-            requests = [r for r in requests if r.action.value == action]
-        requests.sort(key=lambda r: (r.submitted_at, r.request_id), reverse=True)
-        items = [self.record(r.request_id) for r in requests[offset:offset + limit]]
-        return len(requests), [item for item in items if item is not None]
+        """Newest first, from the index (api/order_index.py): reads only the page's files."""
+        total, ids = self.index.page(offset, limit, action)
+        items = [self.record(request_id) for request_id in ids]
+        return total, [item for item in items if item is not None]

@@ -13,6 +13,7 @@ LEAN command (api/lean_commands.py).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -20,7 +21,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from slowapi import Limiter
 
-from api.order_queue import IdempotencyConflict
+from api.order_queue import IdempotencyConflict, RequestUnreadable
 from api.risk_precheck import precheck
 from api.schemas import (
     ERROR_RESPONSES,
@@ -45,16 +46,23 @@ logger = get_logger(__name__)
 FINAL_STATES = frozenset({"rejected", "cancelled", "done"})
 IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)]
 RequestIdPath = Annotated[str, Path(pattern=REQUEST_ID)]
+# For a stored request: the audit action, its correlation id and the call that writes the entry.
+AuditWrite = Callable[[InboxRequest], tuple[AuditAction, str, Callable[[], object]]]
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "idempotency key reused for a different request, or the target cannot change"},
     413: {"description": "request body too large"},
 }
 
 
-def _key(header: str | None, body: str | None) -> str:
+def _request_id_and_key(header: str | None, body: str | None) -> tuple[str, str]:
+    """The client's key, or one the server makes (in its own id namespace: no client key collides)."""
     if header and body and header != body:
         raise HTTPException(422, "Idempotency-Key header and idempotency_key field differ")
-    return header or body or f"auto:{secrets.token_hex(16)}"
+    if header or body:
+        key = header or body or ""
+        return derive_request_id(key), key
+    key = f"auto:{secrets.token_hex(16)}"
+    return derive_request_id(key, server_made=True), key
 
 
 def _client(request: Request) -> str:
@@ -71,24 +79,81 @@ def _accepted(services: Services, inbox: InboxRequest, replayed: bool,
     return JSONResponse(body.model_dump(mode="json"), status_code=202, headers=headers)
 
 
-async def _replay(services: Services, inbox: InboxRequest, strict: bool) -> JSONResponse | None:
-    """The first result when this request id is already in the inbox."""
-    existing = await anyio.to_thread.run_sync(services.queue.get_request, inbox.request_id)
+def _same_kind(existing: InboxRequest, inbox: InboxRequest) -> bool:
+    return existing.action is inbox.action and existing.target_request_id == inbox.target_request_id
+
+
+async def _replay(services: Services, inbox: InboxRequest, strict: bool,
+                  audit: AuditWrite) -> JSONResponse | None:
+    """The first result when this request id is already in the inbox (its audit entry written now if
+    the first attempt could not); 409 for another kind of request, another payload, or a quarantined one."""
+    existing, error = await anyio.to_thread.run_sync(services.queue.load, inbox.request_id)
+    if error is not None:
+        raise HTTPException(409, str(RequestUnreadable(inbox.request_id, error)))
     if existing is None:
         return None
-    if strict and existing.payload() != inbox.payload():
+    if not _same_kind(existing, inbox) or (strict and existing.payload() != inbox.payload()):
         raise HTTPException(409, f"idempotency key already used for a different request ({existing.request_id})")
+    await _ensure_audited(services, existing, audit)
     return _accepted(services, existing, replayed=True)
 
 
-async def _enqueue(services: Services, inbox: InboxRequest, strict: bool = True) -> tuple[InboxRequest, bool]:
+async def _enqueue(services: Services, inbox: InboxRequest, audit: AuditWrite,
+                   strict: bool = True) -> tuple[InboxRequest, bool]:
+    """Store ``inbox`` durably, then its audit entry: no acknowledgement without both."""
     try:
         result = await anyio.to_thread.run_sync(lambda: services.queue.enqueue(inbox, strict_payload=strict))
-    except IdempotencyConflict as exc:
+    except (IdempotencyConflict, RequestUnreadable) as exc:
         raise HTTPException(409, str(exc)) from None
+    if not _same_kind(result.request, inbox):
+        raise HTTPException(409, f"idempotency key already used for a different request ({inbox.request_id})")
     if result.created and services.dispatcher is not None:
         services.spawn(services.dispatcher.forward(result.request), f"forward-{inbox.request_id}")
+    await _ensure_audited(services, result.request, audit)
     return result.request, not result.created
+
+
+async def _ensure_audited(services: Services, stored: InboxRequest, audit: AuditWrite) -> None:
+    action, correlation_id, write = audit(stored)
+    await anyio.to_thread.run_sync(lambda: services.request_audit.ensure(correlation_id, action, write))
+
+
+def _audit_submit(services: Services, client: str, warnings: list[str]) -> AuditWrite:
+    def build(stored: InboxRequest) -> tuple[AuditAction, str, Callable[[], object]]:
+        spec = stored.order
+        assert spec is not None
+        return AuditAction.ORDER_SUBMIT, stored.request_id, lambda: services.audit.log(
+            AuditAction.ORDER_SUBMIT, f"Queued {spec.side} {spec.quantity} {spec.underlying} {spec.expiry} "
+            f"{spec.strike} {spec.right} ({spec.order_type})", actor=stored.actor, actor_type=stored.actor_type,
+            resource_type="order_request", resource_id=stored.request_id,
+            after_state={"status": "queued", **spec.to_dict()}, ip_address=client, correlation_id=stored.request_id,
+            metadata={"confidence": spec.confidence, "reasoning": spec.reasoning, "precheck_warnings": warnings},
+            required=True)
+    return build
+
+
+def _audit_cancel(services: Services, client: str) -> AuditWrite:
+    def build(stored: InboxRequest) -> tuple[AuditAction, str, Callable[[], object]]:
+        target = stored.target_request_id or ""
+        return AuditAction.ORDER_CANCEL, target, lambda: services.audit.log(
+            AuditAction.ORDER_CANCEL, f"Cancel requested for {target}", actor=stored.actor,
+            actor_type=stored.actor_type, resource_type="order_request", resource_id=target, reason=stored.reason,
+            ip_address=client, correlation_id=target, metadata={"cancel_request_id": stored.request_id},
+            required=True)
+    return build
+
+
+def _audit_control(services: Services, client: str) -> AuditWrite:
+    """A halt is acknowledged even when its audit entry cannot be written (logged AUDIT_WRITE_FAILED
+    with the whole entry): it is in the inbox, and stopping trading must never wait for the audit disk."""
+    def build(stored: InboxRequest) -> tuple[AuditAction, str, Callable[[], object]]:
+        action = stored.action
+        return AuditAction.MANUAL_INTERVENTION, stored.request_id, lambda: services.audit.log(
+            AuditAction.MANUAL_INTERVENTION, f"Trading {action.value} requested", actor=stored.actor,
+            actor_type=stored.actor_type, resource_type="trading", resource_id=stored.request_id,
+            reason=stored.reason, ip_address=client, correlation_id=stored.request_id,
+            metadata={"action": action.value}, required=action is not InboxAction.HALT)
+    return build
 
 
 def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
@@ -101,16 +166,16 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
     async def submit_order(request: Request, order: OrderSubmission,
                            idempotency_key: IdempotencyHeader = None) -> JSONResponse:
         services = services_of(request)
-        key = _key(idempotency_key, order.idempotency_key)
+        request_id, key = _request_id_and_key(idempotency_key, order.idempotency_key)
         try:
             spec = OrderSpec(underlying=order.underlying, right=order.right, strike=order.strike, expiry=order.expiry,
                              side=order.side, quantity=order.quantity, order_type=order.order_type,
                              limit_price=order.limit_price, confidence=order.confidence, reasoning=order.reasoning)
-            inbox = InboxRequest(request_id=derive_request_id(key), idempotency_key=key, submitted_at=wall_clock(),
+            inbox = InboxRequest(request_id=request_id, idempotency_key=key, submitted_at=wall_clock(),
                                  actor=order.actor, actor_type=order.actor_type, action=InboxAction.SUBMIT, order=spec)
         except InboxFormatError as exc:
             raise HTTPException(422, str(exc)) from None
-        replay = await _replay(services, inbox, strict=True)
+        replay = await _replay(services, inbox, True, _audit_submit(services, _client(request), []))
         if replay is not None:
             return replay
         check: dict[str, Any] | None = None
@@ -128,18 +193,12 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
                                    ip_address=_client(request), correlation_id=inbox.request_id,
                                    metadata={"confidence": order.confidence, "reasoning": order.reasoning})
                 raise HTTPException(422, {"message": "refused by the risk pre-check", **check})
-        stored, replayed = await _enqueue(services, inbox)
+        audit = _audit_submit(services, _client(request), check["warnings"] if check else [])
+        stored, replayed = await _enqueue(services, inbox, audit)
         if not replayed:
             logger.info("ORDER_REQUEST_QUEUED", extra={"request_id": stored.request_id, "symbol": spec.underlying,
                                                        "quantity": spec.quantity, "order_type": spec.order_type,
                                                        "actor": order.actor})
-            services.audit.log(AuditAction.ORDER_SUBMIT, f"Queued {spec.side} {spec.quantity} {spec.underlying} "
-                               f"{spec.expiry} {spec.strike} {spec.right} ({spec.order_type})", actor=order.actor,
-                               actor_type=order.actor_type, resource_type="order_request",
-                               resource_id=stored.request_id, after_state={"status": "queued", **spec.to_dict()},
-                               ip_address=_client(request), correlation_id=stored.request_id,
-                               metadata={"confidence": order.confidence, "reasoning": order.reasoning,
-                                         "precheck_warnings": check["warnings"] if check else []})
         return _accepted(services, stored, replayed, check if not replayed else None)
 
     @router.get("/orders", response_model=OrderList, summary="Queued requests and their outcomes, newest first")
@@ -175,41 +234,36 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
         if record is None:
             raise HTTPException(404, f"no request {request_id}")
         key = f"cancel:{request_id}"
-        inbox = InboxRequest(request_id=derive_request_id(key), idempotency_key=key, submitted_at=wall_clock(),
-                             actor=actor, actor_type=actor_type, action=InboxAction.CANCEL,
+        inbox = InboxRequest(request_id=derive_request_id(key, server_made=True), idempotency_key=key,
+                             submitted_at=wall_clock(), actor=actor, actor_type=actor_type, action=InboxAction.CANCEL,
                              target_request_id=request_id, reason=reason)
-        replay = await _replay(services, inbox, strict=False)
+        audit = _audit_cancel(services, _client(request))
+        replay = await _replay(services, inbox, False, audit)
         if replay is not None:
             return replay
+        if record["request"] is None:
+            raise HTTPException(409, f"request {request_id} is unreadable (quarantined): nothing to cancel")
         if record["request"]["action"] != "submit":
             raise HTTPException(409, "only order submissions can be cancelled")
         if record["state"] in FINAL_STATES:
             raise HTTPException(409, f"request {request_id} is already {record['state']}")
-        stored, replayed = await _enqueue(services, inbox, strict=False)
-        if not replayed:
-            services.audit.log(AuditAction.ORDER_CANCEL, f"Cancel requested for {request_id}", actor=actor,
-                               actor_type=actor_type, resource_type="order_request", resource_id=request_id,
-                               reason=reason, ip_address=_client(request), correlation_id=request_id,
-                               metadata={"cancel_request_id": stored.request_id})
+        stored, replayed = await _enqueue(services, inbox, audit, strict=False)
         return _accepted(services, stored, replayed)
 
     async def control(request: Request, body: TradingControl, header_key: str | None,
                       action: InboxAction) -> JSONResponse:
         services = services_of(request)
-        key = _key(header_key, body.idempotency_key)
-        inbox = InboxRequest(request_id=derive_request_id(key), idempotency_key=key, submitted_at=wall_clock(),
+        request_id, key = _request_id_and_key(header_key, body.idempotency_key)
+        inbox = InboxRequest(request_id=request_id, idempotency_key=key, submitted_at=wall_clock(),
                              actor=body.actor, actor_type=body.actor_type, action=action, reason=body.reason)
-        replay = await _replay(services, inbox, strict=True)
+        audit = _audit_control(services, _client(request))
+        replay = await _replay(services, inbox, True, audit)
         if replay is not None:
             return replay
-        stored, replayed = await _enqueue(services, inbox)
+        stored, replayed = await _enqueue(services, inbox, audit)
         if not replayed:
             logger.warning("TRADING_CONTROL_QUEUED", extra={"action": action.value, "actor": body.actor,
                                                             "reason": body.reason, "request_id": stored.request_id})
-            services.audit.log(AuditAction.MANUAL_INTERVENTION, f"Trading {action.value} requested",
-                               actor=body.actor, actor_type=body.actor_type, resource_type="trading",
-                               resource_id=stored.request_id, reason=body.reason, ip_address=_client(request),
-                               correlation_id=stored.request_id, metadata={"action": action.value})
         return _accepted(services, stored, replayed)
 
     @router.post("/trading/halt", status_code=202, response_model=OrderAccepted, tags=["trading"],

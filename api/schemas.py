@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from utils.json_fields import has_forbidden_characters
 from utils.order_inbox import IDEMPOTENCY_KEY_PATTERN, MAX_QUANTITY, MAX_TEXT, REQUEST_ID_PATTERN, TICKER_PATTERN
 
 ActorType = Literal["human", "ai_agent", "system"]
@@ -14,8 +16,39 @@ REQUEST_ID = REQUEST_ID_PATTERN.pattern
 IDEMPOTENCY_KEY = IDEMPOTENCY_KEY_PATTERN.pattern
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_text(value: object) -> object:
+    """Only an ISO date string is a date (no epoch numbers, no datetimes)."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO date string YYYY-MM-DD")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if has_forbidden_characters(value):
+        raise ValueError("control characters and lone surrogates are not allowed")
+    return value
+
+
+def _free_text(value: str) -> str:
+    if has_forbidden_characters(value, multiline=True):
+        raise ValueError("control characters (other than tab and newline) are not allowed")
+    return value
+
+
+# Strict: no coercion (true is not 1, "3" is not 3, 2.0 is not 2), finite numbers, clean text.
+Quantity = Annotated[int, Field(gt=0, le=MAX_QUANTITY, strict=True, description="contracts")]
+Price = Annotated[float, Field(gt=0, le=1e7, strict=True)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+ActorName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S", examples=["agent:alpha"]),
+                      AfterValidator(_one_line)]
+FreeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=r"\S"), AfterValidator(_free_text)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=False, strict=True)
 
 
 class OrderSubmission(_Strict):
@@ -23,18 +56,18 @@ class OrderSubmission(_Strict):
 
     idempotency_key: str | None = Field(
         None, pattern=IDEMPOTENCY_KEY, description="repeat it to retry safely (or send the Idempotency-Key header)")
-    actor: str = Field(min_length=1, max_length=128, pattern=r"\S", examples=["agent:alpha"])
+    actor: ActorName
     actor_type: ActorType
     underlying: str = Field(pattern=TICKER_PATTERN.pattern, examples=["GOOG"])
     right: Literal["call", "put"]
-    strike: float = Field(gt=0, le=1e7)
-    expiry: date
+    strike: Price
+    expiry: IsoDate = Field(strict=False)  # the ISO string is checked above, then parsed
     side: Literal["buy", "sell"]
-    quantity: int = Field(gt=0, le=MAX_QUANTITY, description="contracts")
+    quantity: Quantity
     order_type: Literal["market", "limit"] = "market"
-    limit_price: float | None = Field(None, gt=0, le=1e7)
-    confidence: float | None = Field(None, ge=0, le=1, description="required when actor_type is ai_agent")
-    reasoning: str = Field(min_length=1, max_length=MAX_TEXT, pattern=r"\S", description="why, for the audit trail")
+    limit_price: Price | None = None
+    confidence: float | None = Field(None, ge=0, le=1, strict=True, description="required when actor_type is ai_agent")
+    reasoning: FreeText = Field(description="why, for the audit trail")
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderSubmission:
@@ -51,9 +84,9 @@ class TradingControl(_Strict):
     """Halt or resume trading: who asks and why (both required, both audited)."""
 
     idempotency_key: str | None = Field(None, pattern=IDEMPOTENCY_KEY)
-    actor: str = Field(min_length=1, max_length=128, pattern=r"\S")
+    actor: ActorName
     actor_type: ActorType = "human"
-    reason: str = Field(min_length=1, max_length=MAX_TEXT, pattern=r"\S")
+    reason: FreeText
 
 
 class SnapshotMeta(BaseModel):
@@ -106,9 +139,10 @@ class OrderAccepted(BaseModel):
 class OrderRecord(BaseModel):
     request_id: str
     state: Literal["queued", "processing", "accepted", "rejected", "cancelled", "done", "unreadable"]
-    request: dict[str, Any]
+    request: dict[str, Any] | None = Field(description="null when the request file is unreadable (quarantined)")
     outcome: dict[str, Any] | None
     outcome_error: str | None
+    request_error: str | None = Field(None, description="why the request file cannot be read")
 
 
 class OrderList(BaseModel):

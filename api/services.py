@@ -14,6 +14,7 @@ from api.auth import AuthFailures, TokenVerifier
 from api.lean_commands import LeanCommandDispatcher
 from api.notifications import Notifier, channels_from_urls
 from api.order_queue import OrderQueue
+from api.request_audit import RequestAudit
 from api.sessions import SessionStore
 from api.settings import ApiSettings
 from api.snapshot_cache import SnapshotCache
@@ -43,6 +44,7 @@ class Services:
     dispatcher: LeanCommandDispatcher | None
     notifier: Notifier
     sessions: SessionStore
+    request_audit: RequestAudit
     background: set[asyncio.Task[object]] = field(default_factory=set)
 
     def spawn(self, coroutine: object, name: str) -> None:
@@ -79,7 +81,8 @@ def build_services(settings: ApiSettings) -> Services:
         verifier=TokenVerifier(settings.trading_api_token.get_secret_value()),
         auth_failures=AuthFailures(audit, settings.rate_limit_auth_failures), dispatcher=dispatcher,
         notifier=notifier, sessions=SessionStore(settings.dashboard_session_minutes * 60,
-                                                 settings.dashboard_session_max_hours * 3600))
+                                                 settings.dashboard_session_max_hours * 3600),
+        request_audit=RequestAudit(audit_index))
 
 
 def services_of(connection: HTTPConnection) -> Services:

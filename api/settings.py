@@ -52,6 +52,8 @@ class ApiSettings(BaseSettings):
     ws_max_clients: int = Field(500, ge=1, le=100_000)
     ws_ticket_ttl_seconds: float = Field(30.0, gt=0, le=300)
     snapshot_stale_after_seconds: float = Field(30.0, gt=0)
+    forwarded_allow_ips: str = Field("", description="comma-separated proxy addresses/networks whose "
+                                     "X-Forwarded-For/-Proto are trusted; empty: none (the default)")
     access_log: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The dashboard's browser sessions (api/sessions.py): idle timeout and absolute lifetime.
@@ -91,6 +93,16 @@ class ApiSettings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for proxy in _split(value):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network; list each proxy (no '*')") from None
+        return value
+
     @field_validator("rate_limit_orders", "rate_limit_reads", "rate_limit_auth_failures")
     @classmethod
     def _rate(cls, value: str) -> str:
@@ -113,6 +125,10 @@ class ApiSettings(BaseSettings):
     def allowed_origins(self) -> list[str]:
         origins = [o.rstrip("/") for o in _split(self.cors_allowed_origins)]
         return origins or list(DEV_ORIGINS)
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return _split(self.forwarded_allow_ips)
 
     @property
     def binds_loopback(self) -> bool:

@@ -9,7 +9,9 @@ realistic snapshot) and measures:
   (goal: p99 < 20 ms),
 - idle RSS of the server (goal < 120 MB),
 - 200 WebSocket clients connecting, authenticating and dropping concurrently: the server's client
-  count must return to 0 (no leak).
+  count must return to 0 (no leak),
+- with 100k requests queued and 1M audit lines (``--requests``, ``--audit-lines``; ``--scale-only``):
+  GET /api/v1/orders?limit=50 p99 (goal <= 10 ms) and GET /api/v1/audit p99 (goal <= 20 ms).
 
 The load generator is a minimal asyncio HTTP/1.1 client (the server, not the client library, is
 what is measured). Usage: ``python bench/bench_api.py [--seconds 5]``.
@@ -119,8 +121,8 @@ class Connection:
         self.writer.close()
 
 
-async def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(400):
+async def wait_ready(port: int, process: subprocess.Popen[bytes], attempts: int = 400) -> None:
+    for _ in range(attempts):
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
         try:
@@ -224,6 +226,82 @@ async def ws_clients(port: int) -> dict[str, float]:
             "clients_left_on_server": remaining}
 
 
+def write_scale_data(workdir: Path, requests: int, audit_lines: int) -> None:
+    """``requests`` inbox requests (written directly, without fsync: set-up, not measured) and
+    ``audit_lines`` sidecar audit lines over five days."""
+    from utils.order_inbox import INBOX_PREFIX, InboxAction, InboxRequest, OrderSpec, derive_request_id
+
+    inbox = workdir / "storage" / INBOX_PREFIX
+    inbox.mkdir(parents=True, exist_ok=True)
+    start = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
+    spec = OrderSpec(underlying="GOOG", right="call", strike=760.0, expiry=datetime(2016, 1, 15).date(), side="buy",
+                     quantity=1, order_type="limit", limit_price=12.5, confidence=0.6, reasoning="benchmark")
+    for i in range(requests):
+        key = f"scale-{i}"
+        action = InboxAction.HALT if i % 100 == 0 else InboxAction.SUBMIT
+        request = InboxRequest(derive_request_id(key), key, start + timedelta(seconds=i), "bench", "ai_agent", action,
+                               order=spec if action is InboxAction.SUBMIT else None,
+                               reason="bench" if action is InboxAction.HALT else None)
+        (inbox / f"{request.request_id}.json").write_text(request.to_json())
+    audit_dir = workdir / "audit"
+    audit_dir.mkdir(parents=True, exist_ok=True)
+    per_day = -(-audit_lines // 5)
+    for day in range(5):
+        moment = start + timedelta(days=day - 5)
+        with (audit_dir / f"audit_{moment.date().isoformat()}.jsonl").open("w", encoding="utf-8") as handle:
+            for i in range(min(per_day, audit_lines - day * per_day)):
+                stamp = (moment + timedelta(microseconds=i * 80_000)).isoformat()
+                action = ("order.submit", "auth.failed", "system.manual_intervention")[i % 3]
+                handle.write(f'{{"id":"{day:02d}{i:010d}","timestamp":"{stamp}","action":"{action}",'
+                             f'"description":"bench entry","actor":"bench","actor_type":"human",'
+                             f'"resource_type":"order_request","resource_id":"r{i}","before_state":null,'
+                             f'"after_state":null,"reason":null,"ip_address":"127.0.0.1","session_id":null,'
+                             f'"correlation_id":"req_{day}_{i // 4}","metadata":{{}}}}\n')
+
+
+async def bench_reads(port: int, path: str, count: int) -> dict[str, float]:
+    connection = await Connection.open(port)
+    began = time.perf_counter()
+    status, _ = await connection.request("GET", path)  # the first read waits for the index
+    first = time.perf_counter() - began
+    latencies, errors = [], int(status != 200)
+    for _ in range(count):
+        begin = time.perf_counter()
+        status, _ = await connection.request("GET", path)
+        latencies.append(time.perf_counter() - begin)
+        errors += status != 200
+    connection.close()
+    return {"first_s": first, "p50_ms": statistics.median(latencies) * 1e3,
+            "p99_ms": percentile(latencies, 0.99) * 1e3, "errors": errors}
+
+
+async def run_scale(requests: int, audit_lines: int) -> int:
+    memory = "/dev/shm" if Path("/dev/shm").is_dir() else None  # set-up and clean-up of 100k files in RAM
+    with tempfile.TemporaryDirectory(prefix="bench_api_scale_", dir=memory) as tmp:
+        workdir = Path(tmp)
+        began = time.perf_counter()
+        write_scale_data(workdir, requests, audit_lines)
+        print(f"scale data: {requests} inbox requests, {audit_lines} audit lines written in "
+              f"{time.perf_counter() - began:.1f} s")
+        port = free_port()
+        server = start_server(workdir, port)
+        try:
+            await wait_ready(port, server, attempts=6000)
+            orders = await bench_reads(port, "/api/v1/orders?limit=50", 300)
+            audit = await bench_reads(port, "/api/v1/audit?limit=100", 300)
+            deep = await bench_reads(port, "/api/v1/audit?limit=100&offset=500000&action=order.submit", 100)
+            rss = rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    for name, figures, goal in (("GET /api/v1/orders?limit=50", orders, 10), ("GET /api/v1/audit?limit=100", audit, 20),
+                                ("GET /api/v1/audit (offset 500k, action filter)", deep, 20)):
+        print(f"{name}: p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms (goal p99 <= {goal} ms), "
+              f"first read (index build) {figures['first_s']:.2f} s, errors {figures['errors']:.0f}")
+    print(f"RSS with the indexes: {rss:.1f} MB")
+    return 0 if orders["errors"] == audit["errors"] == deep["errors"] == 0 else 1
+
+
 async def run(seconds: float) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_api_") as tmp:
         workdir = Path(tmp)
@@ -261,8 +339,13 @@ async def run(seconds: float) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the GET /state run (max 60)")
+    parser.add_argument("--requests", type=int, default=100_000, help="inbox requests for the order-list run")
+    parser.add_argument("--audit-lines", type=int, default=1_000_000, help="audit lines for the audit run")
+    parser.add_argument("--scale-only", action="store_true", help="only the order-list and audit runs")
     args = parser.parse_args()
-    return asyncio.run(run(min(max(args.seconds, 1.0), 60.0)))
+    status = 0 if args.scale_only else asyncio.run(run(min(max(args.seconds, 1.0), 60.0)))
+    return status or asyncio.run(run_scale(min(max(args.requests, 1), 200_000),
+                                           min(max(args.audit_lines, 1), 2_000_000)))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ Each poll reads the inbox keys that have no outcome yet, oldest first, and for e
    order, ``halt`` halts the circuit breaker, ``resume`` resets it (both need actor and reason);
 3. saves the final outcome (accepted with LEAN order ids, or rejected with reasons) and audits it.
 
-A torn or malformed request is answered ``rejected`` with the parse error; it never stops the
-poll. The same requests arrive as LEAN commands (main.py) and take the same path.
+A torn or malformed request file (or one nested too deep, holding a number too long, bytes that are
+not UTF-8) is quarantined: answered ``unreadable`` with the parse error and audited once; it never
+stops the poll. Halt and resume are acted on before orders (``order_for_processing``).
+The same requests arrive as LEAN commands (main.py) and take the same path.
 """
 
 from __future__ import annotations
@@ -87,14 +89,26 @@ class InboxConsumer:
             if request_id is None or request_id in self._seen:
                 continue
             try:
-                requests.append(read_request(self._store.read(key)))
-            except InboxFormatError as exc:
-                self._seen.add(request_id)
-                logger.warning("INBOX_REQUEST_MALFORMED", extra={"request_id": request_id, "error": str(exc)})
-                self._finish(request_id, OutcomeStatus.REJECTED, (f"malformed request: {exc}",))
+                request = read_request(self._store.read(key))
+                if request.request_id != request_id:
+                    raise InboxFormatError(f"the file {key} holds request {request.request_id}")
+                requests.append(request)
+            except (InboxFormatError, ValueError, OSError) as exc:  # ValueError: bytes that are not UTF-8
+                self._quarantine(request_id, exc)
         for request in order_for_processing(requests):
             self.handle(request)
         return len(requests)
+
+    def _quarantine(self, request_id: str, error: Exception) -> None:
+        """A request file that cannot be read is answered ``unreadable`` (never acted on, never read
+        again) and audited once; the poll carries on with the others."""
+        self._seen.add(request_id)
+        reason = f"malformed request: {type(error).__name__}: {str(error)[:300]}"
+        logger.warning("INBOX_REQUEST_QUARANTINED", extra={"request_id": request_id, "error": reason})
+        self._finish(request_id, OutcomeStatus.UNREADABLE, (reason,))
+        self._bot.audit.log(AuditAction.MANUAL_INTERVENTION, "Unreadable inbox request quarantined",
+                            resource_type="inbox_request", resource_id=request_id, reason=reason,
+                            correlation_id=request_id, after_state={"status": OutcomeStatus.UNREADABLE.value})
 
     def handle(self, request: InboxRequest) -> InboxOutcome | None:
         """Act on one request exactly once (inbox or LEAN command)."""

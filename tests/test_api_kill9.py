@@ -1,5 +1,6 @@
 """kill -9 of the sidecar during a burst of submissions: after a restart, every request that got a
-202 is in the inbox exactly once, and retrying any key (acked or not) never makes a second one.
+202 is in the inbox exactly once with one ORDER_SUBMIT audit entry, and retrying any key (acked or
+not) never makes a second one (and writes the audit entry a request stored before the kill lacks).
 
 The server runs as ``python -m api`` under uvicorn on 127.0.0.1 on a free port (loopback only);
 the burst is bounded (at most 400 requests)."""
@@ -20,7 +21,9 @@ from pathlib import Path
 
 import httpx
 
+from models.audit import AuditAction
 from tests.test_api_support import AUTH, TOKEN, inbox_files, order_body
+from utils.audit_reader import read_file_trail
 from utils.order_inbox import derive_request_id, read_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,3 +111,7 @@ def test_every_acked_request_survives_a_kill_9_exactly_once(tmp_path: Path) -> N
     after = collections.Counter(read_request(p.read_text()).idempotency_key for p in inbox_files(tmp_path / "storage"))
     assert all(count == 1 for count in after.values())
     assert set(retried) <= set(after)
+    # every acknowledged or retried request has exactly one ORDER_SUBMIT (a retry writes a missing one)
+    submits = collections.Counter(e.correlation_id for e in read_file_trail(tmp_path / "audit").entries
+                                  if e.action is AuditAction.ORDER_SUBMIT)
+    assert all(submits[derive_request_id(key)] == 1 for key in [*acked, *retried])

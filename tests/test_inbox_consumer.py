@@ -72,7 +72,7 @@ def test_an_order_beyond_the_risk_limits_is_rejected_with_the_reason(tmp_path: P
     assert engine.algorithm.adapter.bot.book.positions == {}
 
 
-def test_a_malformed_or_foreign_request_is_rejected_and_the_algorithm_carries_on(tmp_path: Path) -> None:
+def test_a_malformed_or_foreign_request_is_answered_and_the_algorithm_carries_on(tmp_path: Path) -> None:
     storage = tmp_path / "storage"
     (storage / "options_bot" / "inbox").mkdir(parents=True)
     (storage / "options_bot" / "inbox" / "req_torn.json").write_text('{"schema_version": 1, "kind": "order_re')
@@ -80,9 +80,32 @@ def test_a_malformed_or_foreign_request_is_rejected_and_the_algorithm_carries_on
     write_request_atomically(storage, wrong_underlying)
     engine, _ = run(days=1, start=None, seed=7, storage=storage, overrides=QUIET)
     torn = read_outcome((storage / "options_bot" / "outbox" / "req_torn.json").read_text())
-    assert torn.status is OutcomeStatus.REJECTED and "malformed" in torn.reasons[0]
+    assert torn.status is OutcomeStatus.UNREADABLE and "malformed" in torn.reasons[0]
     assert outcome(storage, wrong_underlying).status is OutcomeStatus.REJECTED
     assert engine.algorithm.adapter.bot.counters["component_failures"] == 0
+
+
+def test_poison_files_are_quarantined_and_a_halt_still_gets_through(tmp_path: Path) -> None:
+    storage = tmp_path / "storage"
+    inbox = storage / "options_bot" / "inbox"
+    inbox.mkdir(parents=True)
+    poison = {"req_deep": b"[" * 100_000 + b"]" * 100_000, "req_digits": b"9" * 5000, "req_bytes": b"\xff\xfe{"}
+    for name, data in poison.items():
+        (inbox / f"{name}.json").write_bytes(data)
+    order, halt = submit("after-poison"), control("halt-after-poison", InboxAction.HALT, "poison seen")
+    for request in (order, halt):
+        write_request_atomically(storage, request)
+    engine, _ = run(days=1, start=None, seed=7, storage=storage, overrides=QUIET)
+    bot = engine.algorithm.adapter.bot
+    assert bot.breaker.state is TradingState.HALTED and bot.book.positions == {}
+    assert outcome(storage, halt).status is OutcomeStatus.DONE
+    assert outcome(storage, order).status is OutcomeStatus.REJECTED  # halted first, so the order is refused
+    for name in poison:
+        answer = read_outcome((storage / outcome_key(name)).read_text())
+        assert answer.status is OutcomeStatus.UNREADABLE and "malformed" in answer.reasons[0]
+    trail = read_storage_folder_trail(storage).entries
+    assert sorted(e.resource_id for e in trail if e.after_state == {"status": "unreadable"}) == sorted(poison)
+    assert bot.counters["component_failures"] == 0 and not bot.entries_suspended
 
 
 def test_halt_then_resume_are_audited_with_actor_and_reason(tmp_path: Path) -> None:

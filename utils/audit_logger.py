@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from models.audit import AuditAction, AuditEntry
+from models.exceptions import AuditWriteError
 from utils.logging_config import get_logger
 
 logger = get_logger("audit")
@@ -94,11 +95,14 @@ class AuditLogger:
             resource_type: str | None = None, resource_id: str | None = None,
             before_state: dict[str, Any] | None = None, after_state: dict[str, Any] | None = None,
             reason: str | None = None, ip_address: str | None = None, session_id: str | None = None,
-            metadata: dict[str, Any] | None = None, *, correlation_id: str | None = None) -> AuditEntry:
+            metadata: dict[str, Any] | None = None, *, correlation_id: str | None = None,
+            required: bool = False) -> AuditEntry:
         """Record one auditable action and return the entry.
 
         The parameters are in the seed's order (8.2), so its positional call works too; the actor
         defaults to the system. ``resource_type`` and ``resource_id`` are required (``TypeError``).
+        ``required``: raise ``AuditWriteError`` when a sink could not write it (the caller must not
+        acknowledge the action).
         """
         if resource_type is None or resource_id is None:
             raise TypeError("AuditLogger.log() needs resource_type and resource_id")
@@ -113,16 +117,18 @@ class AuditLogger:
             correlation_id=correlation_id if correlation_id is not None else _correlation.get(),
             metadata=dict(metadata or {}))
         with self._lock:
-            for sink in self._sinks:
-                self._write(sink, entry)
+            written = [self._write(sink, entry) for sink in self._sinks]
             self.entries_written += 1
             if action in self._critical:
                 self._flush_locked()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(f"AUDIT_{action.name}", extra={"audit": entry.to_dict()})
+        failed = [error for error in written if error is not None]
+        if required and failed:
+            raise AuditWriteError(f"audit entry {entry.id} ({action.value}) not written: {failed[0]}") from failed[0]
         return entry
 
-    def _write(self, sink: AuditSink, entry: AuditEntry) -> None:
+    def _write(self, sink: AuditSink, entry: AuditEntry) -> Exception | None:
         try:
             sink.write(entry)
         except Exception as exc:  # noqa: BLE001 - a failing sink must not stop trading; logged with the entry
@@ -130,6 +136,8 @@ class AuditLogger:
             logger.error("AUDIT_WRITE_FAILED", extra={
                 "sink": type(sink).__name__, "error": str(exc), "error_type": type(exc).__name__,
                 "entry": entry.to_json()})
+            return exc
+        return None
 
     def flush(self) -> bool:
         """Flush every sink; True when all of them succeeded (failures are logged, not raised)."""

@@ -7,11 +7,10 @@
   ``ObjectStore.save``; ``processing`` is saved before it acts, so a restart reconciles a claimed
   request instead of acting on it twice.
 
-``derive_request_id(idempotency_key)`` makes the id a pure function of the client's key: the file
-name is the idempotency index. The algorithm uses LEAN's ObjectStore API only:
-``pending_request_keys(store.keys)``, ``read_request(store.read(key))`` (``InboxFormatError``, a
-``ValueError``, for a torn or malformed document), ``store.save(outcome_key(id), outcome.to_json())``,
-in ``order_for_processing`` order.
+``derive_request_id(idempotency_key)``: the id is a pure function of the key (the file name is the
+idempotency index). The algorithm uses LEAN's ObjectStore API only: ``pending_request_keys(store.keys)``,
+``read_request(store.read(key))`` (``InboxFormatError`` for anything but a whole, valid request),
+``store.save(outcome_key(id), outcome.to_json())``, in ``order_for_processing`` order.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from models.exceptions import TradingError
-from utils.json_fields import require_field
+from utils.json_fields import has_forbidden_characters, require_field
 from utils.object_store_schema import KEY_ROOT, is_valid_key
 
 SCHEMA_VERSION = 1
@@ -67,6 +66,7 @@ class OutcomeStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     DONE = "done"
+    UNREADABLE = "unreadable"  # quarantined: the request file cannot be parsed; never acted on
 
 
 ACTOR_TYPES = ("human", "ai_agent", "system")
@@ -79,7 +79,7 @@ _ORDER_FIELDS: dict[str, type | tuple[type, ...]] = {
 
 def _checked_id(request_id: str) -> str:
     if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.match(request_id):
-        raise InboxFormatError(f"request_id must match {REQUEST_ID_PATTERN.pattern}, got {request_id!r}")
+        raise InboxFormatError(f"request_id must match {REQUEST_ID_PATTERN.pattern}, got {request_id!r:.80}")
     return request_id
 
 
@@ -127,11 +127,13 @@ def pending_request_keys(keys: Iterable[object]) -> list[str]:
     return sorted(k for rid, k in requests.items() if rid not in answered)
 
 
-def derive_request_id(idempotency_key: str) -> str:
-    """The request id for an idempotency key: the same key always names the same inbox file."""
+def derive_request_id(idempotency_key: str, server_made: bool = False) -> str:
+    """The request id for an idempotency key: the same key always names the same inbox file. Keys
+    the sidecar makes itself (``server_made``) live in their own namespace: no client key can name them."""
     if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InboxFormatError(f"idempotency_key must match {IDEMPOTENCY_KEY_PATTERN.pattern}")
-    return "req_" + hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
+    namespace = b"server\x00" if server_made else b""  # a client key never holds a NUL byte
+    return "req_" + hashlib.sha256(namespace + idempotency_key.encode("utf-8")).hexdigest()[:40]
 
 
 def _iso(moment: datetime) -> str:
@@ -172,6 +174,8 @@ def _enum(kind: type[StrEnum], value: str, where: str) -> Any:
 def _text(value: str | None, where: str, required: bool) -> None:
     if (value is None and required) or (value is not None and (not value.strip() or len(value) > MAX_TEXT)):
         raise InboxFormatError(f"{where}: required, 1..{MAX_TEXT} characters and not blank")
+    if value is not None and has_forbidden_characters(value, multiline=True):
+        raise InboxFormatError(f"{where}: control characters and lone surrogates are not allowed")
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,10 @@ class OrderSpec:
             raise InboxFormatError(f"order.expiry: not an ISO date: {expiry_text!r}") from None
         values = {name: _require(raw, name, kinds, "order") for name, kinds in _ORDER_FIELDS.items()}
         for name in ("strike", "limit_price", "confidence"):
-            values[name] = None if values[name] is None else float(values[name])
+            try:
+                values[name] = None if values[name] is None else float(values[name])
+            except OverflowError:
+                raise InboxFormatError(f"order.{name}: not a finite number") from None
         return cls(expiry=expiry, **values)
 
 
@@ -248,8 +255,8 @@ class InboxRequest:
         if self.submitted_at.tzinfo is None:
             raise InboxFormatError("submitted_at must be time-zone aware (UTC)")
         _one_of(self.actor_type, ACTOR_TYPES, "actor_type")
-        if not self.actor.strip() or len(self.actor) > 128:
-            raise InboxFormatError("actor: must be 1..128 characters")
+        if not self.actor.strip() or len(self.actor) > 128 or has_forbidden_characters(self.actor):
+            raise InboxFormatError("actor: must be 1..128 characters, no control characters")
         action = _enum(InboxAction, self.action, "action")
         if (action is InboxAction.SUBMIT) != (self.order is not None):
             raise InboxFormatError("order: required for submit and only for submit")
@@ -306,8 +313,9 @@ class InboxOutcome:
 def _load(text: str | bytes, kind: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InboxFormatError(f"{kind}: not valid JSON (torn or malformed): {exc}") from None
+    except (ValueError, RecursionError) as exc:  # torn, not UTF-8, nested too deep, an integer too long
+        raise InboxFormatError(f"{kind}: not valid JSON (torn or malformed): {type(exc).__name__}: "
+                               f"{str(exc)[:200]}") from None
     if not isinstance(doc, dict):
         raise InboxFormatError(f"{kind}: expected a JSON object")
     version = _require(doc, "schema_version", int, kind)
@@ -355,8 +363,10 @@ def to_lean_command(request: InboxRequest) -> dict[str, str]:
 
 
 def order_for_processing(requests: Iterable[InboxRequest]) -> list[InboxRequest]:
-    """The order in which the algorithm should act on pending requests."""
-    return sorted(requests, key=lambda r: (r.submitted_at, r.request_id))
+    """The order in which the algorithm should act on pending requests: halt and resume first (a HALT
+    is never queued behind orders), then by submission time."""
+    controls = (InboxAction.HALT, InboxAction.RESUME)
+    return sorted(requests, key=lambda r: (r.action not in controls, r.submitted_at, r.request_id))
 
 
 def write_request_atomically(storage_root: str | Path, request: InboxRequest) -> bool:
