@@ -79,9 +79,10 @@ def notification_for_entry(entry: AuditEntry) -> Notification | None:
         return Notification("component_failure", f"component_failure:{entry.resource_id}:{entry.reason}",
                             f"Component failure: {entry.resource_id}", f"{entry.description}: {entry.reason}",
                             FAILURE)
-    if "proposal" in action and (_state(entry, "status") == "pending" or action.endswith(("created", "pending"))):
-        return Notification("approval_pending", f"approval:{entry.resource_id}", "Approval needed",
-                            f"{entry.description} - {_where(entry)}", WARNING)
+    if action == "proposal.create":
+        return Notification("approval_pending", f"approval:{entry.resource_id}", "Agent proposal waiting",
+                            f"{entry.description} - approve or reject it on the dashboard (unless the agent's "
+                            f"budget approves it) - {_where(entry)}", WARNING)
     return None
 
 

@@ -6,10 +6,10 @@ live in mcp_servers/proposal_service.py; the sidecar token authenticates the per
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from slowapi import Limiter
 
@@ -63,6 +63,15 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
     refused: dict[int | str, dict[str, Any]] = {404: {"description": "no such proposal"},
                                                  409: {"description": "already decided, or the order changed"},
                                                  410: {"description": "expired"}}
+
+    @router.get("", summary="Agents' proposals, newest first (status=pending: those waiting for a person)")
+    @limiter.shared_limit(settings.rate_limit_reads, scope="reads")
+    async def list_proposals(request: Request,
+                             status: Annotated[Literal["pending", "approved", "rejected", "expired", "cancelled"]
+                                               | None, Query()] = None,
+                             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+        runtime = _runtime(request)
+        return await _run(proposal_service.listing, runtime, status, limit)
 
     @router.get("/{proposal_id}", summary="An agent's proposal: preview, status, decision, inbox outcome",
                 responses={404: refused[404]})

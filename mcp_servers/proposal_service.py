@@ -35,6 +35,18 @@ def view(runtime: McpRuntime, proposal: Proposal) -> dict[str, Any]:
     return doc
 
 
+def listing(runtime: McpRuntime, status: str | None, limit: int) -> dict[str, Any]:
+    """Proposals for a person (the dashboard): newest first, with a one-line summary of the order."""
+    items = []
+    for proposal in runtime.proposals.recent(limit=10_000):
+        doc = view(runtime, proposal)
+        if status is None or doc["status"] == status:
+            doc["summary"] = f"{proposal.kind}: {_describe(proposal.order)}" + "".join(
+                f"; then {_describe(leg)}" for leg in proposal.legs)
+            items.append(doc)
+    return {"total": len(items), "items": items[:limit]}
+
+
 def _requests(proposal: Proposal) -> list[InboxRequest]:
     orders = [proposal.order, *proposal.legs]
     out = []

@@ -150,6 +150,20 @@ class ProposalStore:
         logger.info("PROPOSAL_DECIDED", extra={"proposal_id": proposal.proposal_id, "status": status, "by": by})
         return record
 
+    def recent(self, limit: int = 100) -> list[Proposal]:
+        """The newest proposals first (by creation time), at most ``limit``; an unreadable file is
+        logged and left out, never an error for the reader."""
+        with self._lock:
+            paths = [p for p in self.folder.glob("prop_*.json") if "." not in p.stem]
+        found: list[Proposal] = []
+        for path in paths:
+            try:
+                found.append(self.get(path.stem))
+            except ProposalRefused as exc:
+                logger.warning("PROPOSAL_SKIPPED_IN_LIST", extra={"path": str(path), "error": str(exc)})
+        found.sort(key=lambda proposal: proposal.created_at, reverse=True)
+        return found[:limit]
+
     def budget_use(self, agent: str, day: datetime) -> BudgetUse:
         """What the agent's autonomous (budget-approved) proposals used on ``day`` (UTC)."""
         orders, premium = 0, 0.0

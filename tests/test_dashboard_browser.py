@@ -11,9 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 
 from tests.browser_support import ARTIFACTS, browser_skip_reason, chromium_page, run_harness, sidecar, sign_in
+from tests.mcp_support import ALPHA, mcp_session, result_json, write_policy
+from tests.test_api_support import AUTH
 from utils.object_store_schema import STATE_KEY
 from utils.order_inbox import INBOX_PREFIX
 
@@ -34,8 +38,9 @@ def served(harness_storage: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     storage.mkdir()
     (storage / STATE_KEY).parent.mkdir(parents=True)
     (storage / STATE_KEY).write_bytes((harness_storage / STATE_KEY).read_bytes())
-    with sidecar(storage, tmp_path / "audit", snapshot_stale_after_seconds="3600",
-                 ws_poll_interval_seconds="0.1") as url:
+    with sidecar(storage, tmp_path / "audit", snapshot_stale_after_seconds="3600", ws_poll_interval_seconds="0.1",
+                 mcp_agent_policy_file=str(write_policy(tmp_path / "policy")),
+                 mcp_proposals_dir=str(tmp_path / "proposals")) as url:
         yield url, storage
 
 
@@ -113,3 +118,31 @@ def test_every_control_has_an_accessible_name(served: tuple[str, Path]) -> None:
                 return !(label || (el.getAttribute('aria-label') || '').trim() || el.textContent.trim());
             }).map(el => el.outerHTML)""")
     assert unnamed == []
+
+
+def test_an_agents_proposal_is_approved_on_the_page_and_reaches_the_inbox(served: tuple[str, Path]) -> None:
+    url, storage = served
+    [held] = open_positions(storage)
+
+    async def propose() -> dict[str, Any]:
+        async with mcp_session(f"{url}/mcp", ALPHA) as session:
+            return result_json(await session.call_tool("propose_order", {
+                "underlying": held["underlying"], "right": held["right"], "strike": held["strike"],
+                "expiry": held["expiry"], "side": "buy", "quantity": 1, "order_type": "market", "confidence": 0.8,
+                "reasoning": "close one of the short puts"}))
+
+    proposal = anyio.run(propose)
+    assert proposal["status"] == "pending"
+    with chromium_page() as page:
+        sign_in(page, url)
+        approve = page.get_by_role("button", name=f"Approve proposal {proposal['proposal_id']}")
+        approve.wait_for()
+        page.get_by_label("Your name").fill("Dana Ops")
+        approve.click()
+        page.wait_for_selector(f"#control-result:has-text('Proposal {proposal['proposal_id']}: approved')")
+        page.wait_for_selector("#proposals-empty:has-text('None.')")
+    decided = httpx.get(f"{url}/api/v1/proposals/{proposal['proposal_id']}", headers=AUTH, timeout=10).json()
+    assert decided["status"] == "approved" and decided["decision"]["by"] == "Dana Ops"
+    requests = [json.loads(p.read_text()) for p in (storage / INBOX_PREFIX).glob("*.json")]
+    assert [r["request_id"] for r in requests] == [proposal["correlation_id"]]
+    assert requests[0]["order"]["quantity"] == 1 and requests[0]["order"]["side"] == "buy"

@@ -64,3 +64,16 @@ def test_a_damaged_proposal_file_is_refused_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / f"{proposal.proposal_id}.json").write_text("{torn")
     with pytest.raises(ProposalRefused, match="unreadable"):
         store.get(proposal.proposal_id)
+
+
+def test_recent_lists_the_newest_first_and_skips_a_damaged_file(tmp_path: Path) -> None:
+    store = ProposalStore(tmp_path)
+    older = new_proposal("alpha", "open", ORDER, NOW, 120, {}, {}, 950.0)
+    newer = new_proposal("beta", "close", ORDER, NOW + timedelta(seconds=5), 120, {}, {}, 950.0)
+    store.save(older)
+    store.save(newer)
+    store.decide(older, REJECTED, "ops:dana", NOW)
+    (tmp_path / "prop_0123456789abcdef01234567.json").write_text("{torn", encoding="utf-8")
+    assert [p.proposal_id for p in store.recent()] == [newer.proposal_id, older.proposal_id]
+    assert [p.proposal_id for p in store.recent(limit=1)] == [newer.proposal_id]
+    assert [store.status(p, NOW) for p in store.recent()] == [PENDING, REJECTED]

@@ -92,6 +92,9 @@ def test_stop_losses_assignments_and_failures_are_news_but_routine_entries_are_n
     assert kinds[AuditAction.ROLL_FAIL] is not None and kinds[AuditAction.ROLL_FAIL].kind == "roll_failed"
     assert kinds[AuditAction.COMPONENT_FAILURE] is not None
     assert kinds[AuditAction.ORDER_SUBMIT] is None and kinds[AuditAction.PROFIT_TAKE_SKIPPED] is None
+    proposal = kinds[AuditAction.PROPOSAL_CREATE]
+    assert proposal is not None and proposal.kind == "approval_pending" and "dashboard" in proposal.body
+    assert kinds[AuditAction.AGENT_TOOL_CALL] is None
     assigned = notification_for_entry(entry(AuditAction.ORDER_FILL, metadata={"is_assignment": True}))
     assert assigned is not None and assigned.kind == "assignment"
 
