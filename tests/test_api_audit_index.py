@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from api import audit_tail
 from api.audit_index import AuditIndex
 from models.audit import AuditAction, AuditEntry
 from utils.audit_logger import AuditLogger
@@ -85,3 +86,11 @@ def test_a_corrupt_line_is_skipped_and_a_removed_file_leaves_the_index(tmp_path:
     assert index.query().total == 6
     later.unlink()
     assert index.query().total == 4 and len(index.query(limit=10).items) == 4
+
+
+def test_lines_that_span_read_blocks_are_indexed_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_tail, "READ_BLOCK", 97)  # far shorter than a line
+    entries = write_trail(tmp_path / "audit", 25)
+    index = AuditIndex(tmp_path / "storage", tmp_path / "audit")
+    page = index.query(limit=100)
+    assert page.total == 25 and [i.entry.id for i in page.items] == [e.id for e in entries]
