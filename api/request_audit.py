@@ -12,9 +12,8 @@ from collections.abc import Callable
 
 from api.audit_index import SIDECAR, AuditIndex
 from models.audit import AuditAction
-from utils.logging_config import get_logger
 
-logger = get_logger(__name__)
+MAX_REMEMBERED = 100_000
 
 
 class RequestAudit:
@@ -34,5 +33,7 @@ class RequestAudit:
                 self._written.add(marker)
                 return False
             write()
+            if len(self._written) >= MAX_REMEMBERED:
+                self._written.clear()  # bounded memory: later checks fall back to the index (a dict lookup)
             self._written.add(marker)
         return True
