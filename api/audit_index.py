@@ -128,7 +128,7 @@ class AuditIndex:
                 text = handle.read(self._length[arrival])
                 try:
                     items.append(SourcedEntry(tailed.origin, AuditEntry.from_json(text.decode("utf-8"))))
-                except ValueError as exc:  # rewritten since it was indexed (a torn save)
+                except (ValueError, RecursionError) as exc:  # rewritten since it was indexed (a torn save)
                     logger.warning("AUDIT_LINE_CHANGED", extra={"path": str(tailed.path), "error": str(exc)[:200]})
         finally:
             for handle in handles.values():

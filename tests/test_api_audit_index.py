@@ -94,3 +94,15 @@ def test_lines_that_span_read_blocks_are_indexed_whole(tmp_path: Path, monkeypat
     index = AuditIndex(tmp_path / "storage", tmp_path / "audit")
     page = index.query(limit=100)
     assert page.total == 25 and [i.entry.id for i in page.items] == [e.id for e in entries]
+
+
+def test_poison_audit_lines_and_a_directory_named_like_a_file_are_skipped(tmp_path: Path) -> None:
+    entries = write_trail(tmp_path / "audit", 3)
+    path = next((tmp_path / "audit").glob("audit_*.jsonl"))
+    with path.open("ab") as handle:
+        handle.write(b"[" * 100_000 + b"]" * 100_000 + b"\n" + b"\xff\xfe\n" + b"9" * 5000 + b"\n")
+    (tmp_path / "audit" / "audit_2026-01-07.jsonl").mkdir()
+    more = write_trail(tmp_path / "audit", 1, start=T0 + timedelta(minutes=5))
+    index = AuditIndex(tmp_path / "storage", tmp_path / "audit")
+    page = index.query(limit=100)
+    assert [i.entry.id for i in page.items] == [e.id for e in [*entries, *more]]

@@ -135,3 +135,22 @@ def test_a_poison_file_never_breaks_the_list_of_other_requests(tmp_path: Path, r
         client.post("/api/v1/trading/halt", headers=AUTH, json={"actor": "ops", "reason": "poison seen"})
         listing = client.get("/api/v1/orders", headers=AUTH)
     assert listing.status_code == 200 and listing.json()["total"] == 2
+
+
+def test_a_page_of_the_order_list_reads_only_its_own_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.order_queue import OrderQueue
+
+    storage = tmp_path / "storage"
+    for i in range(120):
+        stored_but_not_audited(storage, f"page-{i:03d}")
+    queue = OrderQueue(storage)
+    assert queue.page(0, 5)[0] == 120  # builds the index
+    reads: list[str] = []
+    original_load, original_get = OrderQueue.load, OrderQueue.get_request
+    monkeypatch.setattr(OrderQueue, "load", lambda self, rid: (reads.append(rid), original_load(self, rid))[1])
+    monkeypatch.setattr(OrderQueue, "get_request", lambda self, rid: (reads.append(rid), original_get(self, rid))[1])
+    total, items = OrderQueue.page(queue, 10, 5)
+    assert total == 120 and len(items) == 5 and len(reads) <= 10
+    newest_first = sorted((read_request(p.read_bytes()) for p in inbox_files(storage)),
+                          key=lambda r: (r.submitted_at, r.request_id), reverse=True)
+    assert [item["request_id"] for item in items] == [r.request_id for r in newest_first[10:15]]
