@@ -113,13 +113,14 @@ async def _enqueue(services: Services, inbox: InboxRequest, audit: AuditWrite,
         raise HTTPException(409, f"idempotency key already used for a different request ({inbox.request_id})")
     if result.created and services.dispatcher is not None:
         services.spawn(services.dispatcher.forward(result.request), f"forward-{inbox.request_id}")
-    await _ensure_audited(services, result.request, audit)
+    await _ensure_audited(services, result.request, audit, new_request=result.created)
     return result.request, not result.created
 
 
-async def _ensure_audited(services: Services, stored: InboxRequest, audit: AuditWrite) -> None:
+async def _ensure_audited(services: Services, stored: InboxRequest, audit: AuditWrite,
+                          new_request: bool = False) -> None:
     action, correlation_id, write = audit(stored)
-    await anyio.to_thread.run_sync(lambda: services.request_audit.ensure(correlation_id, action, write))
+    await anyio.to_thread.run_sync(lambda: services.request_audit.ensure(correlation_id, action, write, new_request))
 
 
 def _audit_submit(services: Services, client: str, warnings: list[str]) -> AuditWrite:

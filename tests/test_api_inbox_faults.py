@@ -154,3 +154,37 @@ def test_a_page_of_the_order_list_reads_only_its_own_requests(tmp_path: Path, mo
     newest_first = sorted((read_request(p.read_bytes()) for p in inbox_files(storage)),
                           key=lambda r: (r.submitted_at, r.request_id), reverse=True)
     assert [item["request_id"] for item in items] == [r.request_id for r in newest_first[10:15]]
+
+
+def test_a_write_never_waits_for_the_order_index_to_be_built(tmp_path: Path) -> None:
+    import threading
+
+    from api.order_queue import OrderQueue
+
+    storage = tmp_path / "storage"
+    stored_but_not_audited(storage, "already-there")
+    queue = OrderQueue(storage)
+    loading, release = threading.Event(), threading.Event()
+    load = queue.load
+
+    def slow_load(request_id: str):  # the index build is stuck reading a file
+        loading.set()
+        release.wait(timeout=60)
+        return load(request_id)
+
+    queue.index._load = slow_load  # type: ignore[method-assign]
+    builder = threading.Thread(target=queue.index.refresh)
+    builder.start()
+    assert loading.wait(timeout=60)
+    halt = InboxRequest(request_id=derive_request_id("halt-now"), idempotency_key="halt-now",
+                        submitted_at=datetime.now(UTC), actor="ops", actor_type="human", action=InboxAction.HALT,
+                        reason="stop")
+    written = threading.Event()
+    writer = threading.Thread(target=lambda: queue.enqueue(halt).created and written.set())
+    writer.start()
+    finished_while_blocked = written.wait(timeout=20)  # a bound for a slow machine, not a timing assumption
+    release.set()
+    builder.join(timeout=60)
+    writer.join(timeout=60)
+    assert finished_while_blocked
+    assert queue.page(0, 10)[0] == 2
