@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from api.audit_tail import ALGORITHM, SIDECAR, AuditTail, NewLine, TailedFile
+from api.audit_tail import ALGORITHM, SIDECAR, AuditTail, TailedFile
 from models.audit import AuditEntry
 from utils.logging_config import get_logger
 
@@ -72,29 +72,27 @@ class AuditIndex:
 
     # -- ingest -----------------------------------------------------------------------------------
     def _ingest(self) -> None:
-        batch = self._tail.poll()
-        if batch.removed:
-            self._forget({f.number for f in batch.removed})
-        for line in batch.lines:
-            self._add(line)
+        removed = self._tail.poll(self._add)
+        if removed:
+            self._forget({f.number for f in removed})
 
-    def _add(self, line: NewLine) -> None:
+    def _add(self, tailed: TailedFile, offset: int, text: bytes) -> None:
         try:
-            raw = _DECODER.decode(line.text.decode("utf-8"))
+            raw = _DECODER.decode(text.decode("utf-8"))
             micros = _micros(datetime.fromisoformat(raw["timestamp"]))
             action, correlation = sys.intern(str(raw["action"])), raw.get("correlation_id")
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
-            logger.error("AUDIT_CORRUPT_LINE_SKIPPED", extra={"where": f"{line.file.path}@{line.offset}",
+            logger.error("AUDIT_CORRUPT_LINE_SKIPPED", extra={"where": f"{tailed.path}@{offset}",
                                                               "error": str(exc)[:200]})
             return
         arrival = len(self._file)
-        self._file.append(line.file.number)
-        self._offset.append(line.offset)
-        self._length.append(len(line.text))
+        self._file.append(tailed.number)
+        self._offset.append(offset)
+        self._length.append(len(text))
         self._micros.append(micros)
         self._action.append(action)
         key = micros * _SEQ + arrival
-        origin = line.file.origin
+        origin = tailed.origin
         for name in ((ANY, ANY), (origin, ANY), (ANY, action), (origin, action)):
             entries = self._lists.setdefault(name, [])
             if not entries or entries[-1] < key:
@@ -130,7 +128,7 @@ class AuditIndex:
                 text = handle.read(self._length[arrival])
                 try:
                     items.append(SourcedEntry(tailed.origin, AuditEntry.from_json(text.decode("utf-8"))))
-                except ValueError as exc:  # rewritten since it was indexed (a torn save)
+                except (ValueError, RecursionError) as exc:  # rewritten since it was indexed (a torn save)
                     logger.warning("AUDIT_LINE_CHANGED", extra={"path": str(tailed.path), "error": str(exc)[:200]})
         finally:
             for handle in handles.values():

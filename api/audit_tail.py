@@ -1,8 +1,8 @@
 """Incremental reading of the audit files the sidecar serves: the algorithm's Object Store chunks
 (``options_bot/audit/<day>/chunk_<n>.jsonl``) and the sidecar's ``audit_YYYY-MM-DD.jsonl``.
 
-``AuditTail.poll`` returns only the complete lines appended since the last poll, with where each one
-starts (file number, byte offset, length) so that the index can read a line back without keeping it.
+``AuditTail.poll`` hands over only the complete lines appended since the last poll, with where each
+one starts (file, byte offset) so that the index can read a line back without keeping it.
 Folders are listed again only when their modification time changed. A file that shrank is being
 rewritten (LEAN's save is not atomic): it is read again once it is back past what was read. A file
 that disappeared (retention) is reported in ``removed``.
@@ -11,7 +11,8 @@ that disappeared (retention) is reported in ``removed``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from utils.audit_reader import audit_files
@@ -33,17 +34,8 @@ class TailedFile:
     size: int = -1
 
 
-@dataclass(frozen=True)
-class NewLine:
-    file: TailedFile
-    offset: int
-    text: bytes
-
-
-@dataclass
-class TailBatch:
-    lines: list[NewLine] = field(default_factory=list)
-    removed: list[TailedFile] = field(default_factory=list)
+LineSink = Callable[[TailedFile, int, bytes], None]  # (file, byte offset of the line, the line)
+READ_BLOCK = 4 * 1024 * 1024  # bounded memory however much was appended
 
 
 def _mtime(path: Path) -> int | None:
@@ -62,19 +54,19 @@ class AuditTail:
         self._by_path: dict[Path, TailedFile] = {}
         self._folders: dict[Path, tuple[int | None, list[Path]]] = {}
 
-    def poll(self) -> TailBatch:
-        batch = TailBatch()
+    def poll(self, on_line: LineSink) -> list[TailedFile]:
+        """Hand every complete line appended since the last poll to ``on_line(file, offset, text)``, in
+        trail order, reading in blocks; return the files that disappeared."""
         paths = self._list()
-        for path in [p for p in self._by_path if p not in paths]:
-            batch.removed.append(self._by_path.pop(path))
+        removed = [self._by_path.pop(path) for path in [p for p in self._by_path if p not in paths]]
         for path, origin in paths.items():
             tailed = self._by_path.get(path)
             if tailed is None:
                 tailed = TailedFile(len(self.files), path, origin)
                 self.files.append(tailed)
                 self._by_path[path] = tailed
-            self._read_new(tailed, batch)
-        return batch
+            self._read_new(tailed, on_line)
+        return removed
 
     # -- listing ----------------------------------------------------------------------------------
     def _listing(self, folder: Path, lister: object) -> list[Path]:
@@ -103,7 +95,7 @@ class AuditTail:
         return found
 
     # -- reading ----------------------------------------------------------------------------------
-    def _read_new(self, tailed: TailedFile, batch: TailBatch) -> None:
+    def _read_new(self, tailed: TailedFile, on_line: LineSink) -> None:
         try:
             size = os.stat(tailed.path).st_size
         except FileNotFoundError:
@@ -111,19 +103,22 @@ class AuditTail:
         if size == tailed.size or size <= tailed.offset:
             tailed.size = size  # unchanged, or shrunk while being rewritten: wait until it is back
             return
+        position, carry = tailed.offset, b""  # carry: the part of a line that the next block completes
         try:
             with tailed.path.open("rb") as handle:
-                handle.seek(tailed.offset)
-                data = handle.read(size - tailed.offset)
+                handle.seek(position)
+                remaining = size - position
+                while remaining > 0 and (block := handle.read(min(READ_BLOCK, remaining))):
+                    remaining -= len(block)
+                    data = carry + block
+                    end = data.rfind(b"\n") + 1  # complete lines only: a torn last line waits until it is whole
+                    start = 0
+                    while start < end:
+                        stop = data.index(b"\n", start)
+                        if stop > start:
+                            on_line(tailed, position + start, data[start:stop])
+                        start = stop + 1
+                    carry, position = data[end:], position + end
         except OSError as exc:
             logger.error("AUDIT_FILE_READ_FAILED", extra={"path": str(tailed.path), "error": str(exc)})
-            return
-        end = data.rfind(b"\n") + 1  # complete lines only: a torn last line is read when it is whole
-        start = 0
-        while start < end:
-            stop = data.index(b"\n", start)
-            if stop > start:
-                batch.lines.append(NewLine(tailed, tailed.offset + start, data[start:stop]))
-            start = stop + 1
-        tailed.offset += end
-        tailed.size = size
+        tailed.offset, tailed.size = position, size

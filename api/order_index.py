@@ -36,9 +36,14 @@ class OrderIndex:
         self._lock = threading.Lock()
 
     def add(self, request: InboxRequest) -> None:
-        """A request this process has just written."""
-        with self._lock:
+        """A request this process has just written. Never waits (a write must not wait for the index to
+        be built): while a refresh runs, the request is left to the next one (the folder changed)."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             self._insert(request.request_id, (request.submitted_at, request.request_id), request.action.value)
+        finally:
+            self._lock.release()
 
     def refresh(self) -> None:
         try:

@@ -4,7 +4,9 @@
 publish that never replaces) before the API answers 202. The request id is derived from the
 idempotency key, so the inbox file *is* the idempotency record: it survives a crash or a kill -9
 of the sidecar, and a repeated key finds the first request (a different payload under the same key
-is a conflict, never a second order).
+is a conflict, never a second order). ``load`` tells a missing request from an unreadable one (torn,
+malformed, a directory, another request's content), which ``record`` shows as ``unreadable``; the
+order list pages from api/order_index.py.
 
 Blocking file I/O: call ``enqueue`` from a worker thread (the API does, via anyio).
 """

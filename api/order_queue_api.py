@@ -3,11 +3,15 @@
 Every accepted request is stored durably in the Object Store inbox (utils/order_inbox.py)
 *before* the 202 answer, under a request id derived from the idempotency key (``Idempotency-Key``
 header or ``idempotency_key`` field): a repeated key returns the first request (``replayed:
-true``), never a second order; the same key with a different payload is 409. Submissions get an
+true``), never a second order; the same key with a different payload or for another kind of
+request is 409, and so is the key of a request whose file is unreadable (quarantined). Keys the
+server makes (``auto:``, ``cancel:<id>``) live in their own id namespace. Submissions get an
 advisory risk pre-check against the latest snapshot (api/risk_precheck.py; ``RISK_PRECHECK``).
 Each accepted request is audited (ORDER_SUBMIT / ORDER_CANCEL / MANUAL_INTERVENTION) with the
-actor, the client address and the request id as correlation id, and optionally forwarded as a
-LEAN command (api/lean_commands.py).
+actor, the client address and the request id as correlation id *before* the 202 (a halt excepted:
+it is never held back by the audit disk); a replay writes an entry the first attempt could not
+(api/request_audit.py). Storage faults are 503/507 (api/errors.py). Requests are optionally
+forwarded as LEAN commands (api/lean_commands.py).
 """
 
 from __future__ import annotations
@@ -110,13 +114,14 @@ async def _enqueue(services: Services, inbox: InboxRequest, audit: AuditWrite,
         raise HTTPException(409, f"idempotency key already used for a different request ({inbox.request_id})")
     if result.created and services.dispatcher is not None:
         services.spawn(services.dispatcher.forward(result.request), f"forward-{inbox.request_id}")
-    await _ensure_audited(services, result.request, audit)
+    await _ensure_audited(services, result.request, audit, new_request=result.created)
     return result.request, not result.created
 
 
-async def _ensure_audited(services: Services, stored: InboxRequest, audit: AuditWrite) -> None:
+async def _ensure_audited(services: Services, stored: InboxRequest, audit: AuditWrite,
+                          new_request: bool = False) -> None:
     action, correlation_id, write = audit(stored)
-    await anyio.to_thread.run_sync(lambda: services.request_audit.ensure(correlation_id, action, write))
+    await anyio.to_thread.run_sync(lambda: services.request_audit.ensure(correlation_id, action, write, new_request))
 
 
 def _audit_submit(services: Services, client: str, warnings: list[str]) -> AuditWrite:

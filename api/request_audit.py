@@ -12,9 +12,8 @@ from collections.abc import Callable
 
 from api.audit_index import SIDECAR, AuditIndex
 from models.audit import AuditAction
-from utils.logging_config import get_logger
 
-logger = get_logger(__name__)
+MAX_REMEMBERED = 100_000
 
 
 class RequestAudit:
@@ -23,16 +22,21 @@ class RequestAudit:
         self._lock = threading.Lock()
         self._written: set[tuple[str, str]] = set()
 
-    def ensure(self, correlation_id: str, action: AuditAction, write: Callable[[], object]) -> bool:
-        """Call ``write`` unless the sidecar trail already holds ``action`` for ``correlation_id``.
-        True when it wrote; ``write``'s error (``AuditWriteError``) propagates and nothing is marked."""
+    def ensure(self, correlation_id: str, action: AuditAction, write: Callable[[], object],
+               new_request: bool = False) -> bool:
+        """Call ``write`` unless the sidecar trail already holds ``action`` for ``correlation_id``
+        (not looked up for a ``new_request``, just stored by this call: it cannot have one, and a write
+        must not wait for the audit index). True when it wrote; ``write``'s error (``AuditWriteError``)
+        propagates and nothing is marked."""
         marker = (correlation_id, action.value)
         with self._lock:
             if marker in self._written:
                 return False
-            if self._index.has_entry(correlation_id, action.value, SIDECAR):
+            if not new_request and self._index.has_entry(correlation_id, action.value, SIDECAR):
                 self._written.add(marker)
                 return False
             write()
+            if len(self._written) >= MAX_REMEMBERED:
+                self._written.clear()  # bounded memory: later checks fall back to the index (a dict lookup)
             self._written.add(marker)
         return True

@@ -93,6 +93,10 @@ def main() -> int:
         for worker in workers:
             worker.join(timeout=120)
         before = check(workdir, list(acked))
+        inbox = workdir / "storage" / INBOX_PREFIX
+        stored = {read_request(p.read_bytes()).idempotency_key for p in inbox.glob("*.json")}
+        unacked = sorted(stored - set(acked))
+        unacked_unaudited = check(workdir, unacked)[2]
         server = start_server(workdir, port)
         try:
             wait_ready(port)
@@ -103,6 +107,8 @@ def main() -> int:
             server.wait(timeout=60)
         after = check(workdir, keys)
     print(f"burst {count}: {len(acked)} acknowledged before the kill -9")
+    print(f"stored but not acknowledged when killed: {len(unacked)} ({unacked_unaudited} without an ORDER_SUBMIT "
+          "yet: the retry must write it)")
     print(f"acknowledged before the kill: {before[0]} twice in the inbox, {before[1]} missing, "
           f"{before[2]} without exactly one ORDER_SUBMIT (goal 0, 0, 0)")
     print(f"after the restart and a retry of every key ({len(retried)} acknowledged): {after[0]} twice, "

@@ -71,7 +71,7 @@ class InboxConsumer:
                 continue
             try:
                 outcome = read_outcome(self._store.read(key))
-            except InboxFormatError as exc:
+            except (InboxFormatError, ValueError, OSError) as exc:  # ValueError: bytes that are not UTF-8
                 logger.error("INBOX_OUTCOME_UNREADABLE", extra={"key": key, "error": str(exc)})
                 continue
             if outcome.status is OutcomeStatus.PROCESSING:

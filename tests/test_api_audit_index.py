@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from api import audit_tail
 from api.audit_index import AuditIndex
 from models.audit import AuditAction, AuditEntry
 from utils.audit_logger import AuditLogger
@@ -85,3 +86,23 @@ def test_a_corrupt_line_is_skipped_and_a_removed_file_leaves_the_index(tmp_path:
     assert index.query().total == 6
     later.unlink()
     assert index.query().total == 4 and len(index.query(limit=10).items) == 4
+
+
+def test_lines_that_span_read_blocks_are_indexed_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_tail, "READ_BLOCK", 97)  # far shorter than a line
+    entries = write_trail(tmp_path / "audit", 25)
+    index = AuditIndex(tmp_path / "storage", tmp_path / "audit")
+    page = index.query(limit=100)
+    assert page.total == 25 and [i.entry.id for i in page.items] == [e.id for e in entries]
+
+
+def test_poison_audit_lines_and_a_directory_named_like_a_file_are_skipped(tmp_path: Path) -> None:
+    entries = write_trail(tmp_path / "audit", 3)
+    path = next((tmp_path / "audit").glob("audit_*.jsonl"))
+    with path.open("ab") as handle:
+        handle.write(b"[" * 100_000 + b"]" * 100_000 + b"\n" + b"\xff\xfe\n" + b"9" * 5000 + b"\n")
+    (tmp_path / "audit" / "audit_2026-01-07.jsonl").mkdir()
+    more = write_trail(tmp_path / "audit", 1, start=T0 + timedelta(minutes=5))
+    index = AuditIndex(tmp_path / "storage", tmp_path / "audit")
+    page = index.query(limit=100)
+    assert [i.entry.id for i in page.items] == [e.id for e in [*entries, *more]]

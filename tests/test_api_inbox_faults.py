@@ -135,3 +135,56 @@ def test_a_poison_file_never_breaks_the_list_of_other_requests(tmp_path: Path, r
         client.post("/api/v1/trading/halt", headers=AUTH, json={"actor": "ops", "reason": "poison seen"})
         listing = client.get("/api/v1/orders", headers=AUTH)
     assert listing.status_code == 200 and listing.json()["total"] == 2
+
+
+def test_a_page_of_the_order_list_reads_only_its_own_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.order_queue import OrderQueue
+
+    storage = tmp_path / "storage"
+    for i in range(120):
+        stored_but_not_audited(storage, f"page-{i:03d}")
+    queue = OrderQueue(storage)
+    assert queue.page(0, 5)[0] == 120  # builds the index
+    reads: list[str] = []
+    original_load, original_get = OrderQueue.load, OrderQueue.get_request
+    monkeypatch.setattr(OrderQueue, "load", lambda self, rid: (reads.append(rid), original_load(self, rid))[1])
+    monkeypatch.setattr(OrderQueue, "get_request", lambda self, rid: (reads.append(rid), original_get(self, rid))[1])
+    total, items = OrderQueue.page(queue, 10, 5)
+    assert total == 120 and len(items) == 5 and len(reads) <= 10
+    newest_first = sorted((read_request(p.read_bytes()) for p in inbox_files(storage)),
+                          key=lambda r: (r.submitted_at, r.request_id), reverse=True)
+    assert [item["request_id"] for item in items] == [r.request_id for r in newest_first[10:15]]
+
+
+def test_a_write_never_waits_for_the_order_index_to_be_built(tmp_path: Path) -> None:
+    import threading
+
+    from api.order_queue import OrderQueue
+
+    storage = tmp_path / "storage"
+    stored_but_not_audited(storage, "already-there")
+    queue = OrderQueue(storage)
+    loading, release = threading.Event(), threading.Event()
+    load = queue.load
+
+    def slow_load(request_id: str):  # the index build is stuck reading a file
+        loading.set()
+        release.wait(timeout=60)
+        return load(request_id)
+
+    queue.index._load = slow_load  # type: ignore[method-assign]
+    builder = threading.Thread(target=queue.index.refresh)
+    builder.start()
+    assert loading.wait(timeout=60)
+    halt = InboxRequest(request_id=derive_request_id("halt-now"), idempotency_key="halt-now",
+                        submitted_at=datetime.now(UTC), actor="ops", actor_type="human", action=InboxAction.HALT,
+                        reason="stop")
+    written = threading.Event()
+    writer = threading.Thread(target=lambda: queue.enqueue(halt).created and written.set())
+    writer.start()
+    finished_while_blocked = written.wait(timeout=20)  # a bound for a slow machine, not a timing assumption
+    release.set()
+    builder.join(timeout=60)
+    writer.join(timeout=60)
+    assert finished_while_blocked
+    assert queue.page(0, 10)[0] == 2

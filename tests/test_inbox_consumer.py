@@ -108,6 +108,19 @@ def test_poison_files_are_quarantined_and_a_halt_still_gets_through(tmp_path: Pa
     assert bot.counters["component_failures"] == 0 and not bot.entries_suspended
 
 
+def test_poison_outcome_files_do_not_stop_the_start_up(tmp_path: Path) -> None:
+    storage = tmp_path / "storage"
+    outbox = storage / "options_bot" / "outbox"
+    outbox.mkdir(parents=True)
+    (outbox / "req_bytes.json").write_bytes(b"\xff\xfe{")
+    (outbox / "req_deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    halt = control("halt-after-poison-outcomes", InboxAction.HALT, "poison outcomes seen")
+    write_request_atomically(storage, halt)
+    engine, _ = run(days=1, start=None, seed=7, storage=storage, overrides=QUIET)
+    assert engine.algorithm.adapter.bot.breaker.state is TradingState.HALTED
+    assert outcome(storage, halt).status is OutcomeStatus.DONE
+
+
 def test_halt_then_resume_are_audited_with_actor_and_reason(tmp_path: Path) -> None:
     storage = tmp_path / "storage"
     halt = control("halt-1", InboxAction.HALT, "news pending")

@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -213,7 +213,7 @@ class OrderSpec:
         _text(self.reasoning, "order.reasoning", required=True)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "expiry": self.expiry.isoformat()}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "expiry": self.expiry.isoformat()}
 
     @classmethod
     def from_dict(cls, raw: Any) -> OrderSpec:
