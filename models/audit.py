@@ -70,6 +70,13 @@ class AuditAction(Enum):
     AUDIT_RETENTION = "system.audit_retention"
     STATE_RESTORE = "system.state_restore"
 
+    # AI agents (MCP server): every tool call, and each step of a proposal
+    AGENT_TOOL_CALL = "agent.tool_call"
+    PROPOSAL_CREATE = "proposal.create"
+    PROPOSAL_APPROVE = "proposal.approve"
+    PROPOSAL_REJECT = "proposal.reject"
+    PROPOSAL_CANCEL = "proposal.cancel"
+
 
 _ids = random.SystemRandom()
 _id_bits = random.Random(_ids.getrandbits(128))
