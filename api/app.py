@@ -18,7 +18,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
 
-from api import audit_routes, dashboard_routes, order_queue_api, session_routes, state_routes, ws_routes
+from api import (
+    audit_routes,
+    dashboard_routes,
+    order_queue_api,
+    proposal_routes,
+    session_routes,
+    state_routes,
+    ws_routes,
+)
 from api.auth import API_PREFIX, TokenAuthMiddleware
 from api.body_limit import BodySizeLimitMiddleware
 from api.notifications import SidecarErrorHandler
@@ -26,6 +34,7 @@ from api.rate_limit import build_limiter, rate_limit_exceeded_handler
 from api.services import Services, build_services
 from api.settings import ApiSettings
 from api.thread_safe_ref import ThreadSafeRef
+from mcp_servers.http_app import mount_mcp
 from models.audit import AuditAction
 from utils.logging_config import get_logger
 from utils.order_inbox import InboxFormatError
@@ -117,6 +126,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(InboxFormatError, _invalid_request_handler)
     for module in (state_routes, audit_routes, order_queue_api, ws_routes, session_routes, dashboard_routes):
         app.include_router(module.build_router(limiter, settings))
+    app.include_router(proposal_routes.build_router(limiter, settings))  # issue 16: agents' proposals
+    mount_mcp(app, services)  # issue 16: MCP (streamable HTTP) at /mcp, per-agent tokens
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from slowapi import Limiter
 
 from api.order_queue import IdempotencyConflict
-from api.risk_precheck import precheck
+from api.risk_precheck import adds_exposure, precheck, trading_state
 from api.schemas import (
     ERROR_RESPONSES,
     IDEMPOTENCY_KEY,
@@ -35,6 +35,7 @@ from api.schemas import (
 )
 from api.services import Services, services_of
 from api.settings import ApiSettings
+from models.agent_policy import state_refusal
 from models.audit import AuditAction
 from utils.audit_logger import wall_clock
 from utils.logging_config import get_logger
@@ -128,6 +129,17 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
                                    ip_address=_client(request), correlation_id=inbox.request_id,
                                    metadata={"confidence": order.confidence, "reasoning": order.reasoning})
                 raise HTTPException(422, {"message": "refused by the risk pre-check", **check})
+        snapshot = services.snapshots.current().view.snapshot
+        if order.actor_type == "ai_agent" and snapshot is not None:  # one agent policy, two doors (issue 16)
+            refusal = state_refusal(trading_state(snapshot), adds_exposure(spec, snapshot))
+            if refusal is not None:
+                logger.warning("AGENT_ORDER_REFUSED_BY_TRADING_STATE", extra={"request_id": inbox.request_id,
+                                                                              "actor": order.actor, "reason": refusal})
+                services.audit.log(AuditAction.ORDER_REJECT, f"Agent order refused: {refusal}", actor=order.actor,
+                                   actor_type=order.actor_type, resource_type="order_request",
+                                   resource_id=inbox.request_id, reason=refusal, ip_address=_client(request),
+                                   correlation_id=inbox.request_id)
+                raise HTTPException(422, {"message": "refused by the agent policy", "violations": [refusal]})
         stored, replayed = await _enqueue(services, inbox)
         if not replayed:
             logger.info("ORDER_REQUEST_QUEUED", extra={"request_id": stored.request_id, "symbol": spec.underlying,

@@ -67,6 +67,9 @@ def _adds_exposure(order: OrderSpec, snapshot: StateSnapshot) -> bool:
     return True
 
 
+adds_exposure = _adds_exposure  # the agent policy (mcp_servers/agent_gate.py) asks the same question
+
+
 def precheck(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: str) -> PrecheckResult:
     result = PrecheckResult()
     if snapshot is None:

@@ -1,0 +1,99 @@
+"""Streamable HTTP transport at ``/mcp`` in the sidecar, behind per-agent bearer tokens.
+
+``McpHttpEndpoint`` is plain ASGI: it finds the agent whose token (SHA-256, compared in constant
+time) the request carries, refuses any other request with 401 (logged MCP_AUTH_FAILED and audited,
+never the token), and hands the request to the SDK's session manager with the agent in
+``scope["state"]``, where the tool handlers read it for every request (a session id does not carry
+identity). ``mount_mcp`` adds the route, the proposal approval routes' runtime, and runs the session
+manager and the snapshot notifier for the app's lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from api.auth import bearer_token
+from api.services import Services
+from mcp_servers.mcp_app import build_server
+from mcp_servers.resources import SnapshotNotifier
+from mcp_servers.runtime import McpRuntime, build_runtime
+from mcp_servers.trading_server import TradingMCPServer
+from models.agent_policy import AgentSpec
+from models.audit import AuditAction
+from utils.logging_config import get_logger
+
+logger = get_logger(__name__)
+
+MCP_PATH = "/mcp"
+AGENT_KEY = "mcp_agent"
+
+
+def agent_of(request: Any) -> AgentSpec | None:
+    state = getattr(request, "scope", {}).get("state") or {}
+    agent = state.get(AGENT_KEY)
+    return agent if isinstance(agent, AgentSpec) else None
+
+
+class McpHttpEndpoint:
+    def __init__(self, runtime: McpRuntime, manager: StreamableHTTPSessionManager) -> None:
+        self._runtime = runtime
+        self._manager = manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        token, problem = bearer_token(headers.get("authorization"))
+        agent = self._runtime.policy.agent_for_token(token) if token else None
+        if agent is None:
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+            logger.warning("MCP_AUTH_FAILED", extra={"problem": problem or "unknown token", "client": address})
+            self._runtime.audit.log(AuditAction.AUTH_FAILED, "MCP request without a valid agent token",
+                                    resource_type="mcp", resource_id=MCP_PATH, ip_address=address,
+                                    reason=problem or "unknown token")
+            body = json.dumps({"detail": "a valid agent bearer token is required"}).encode()
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        scope = {**scope, "state": {**(scope.get("state") or {}), AGENT_KEY: agent}}
+        await self._manager.handle_request(scope, receive, send)
+
+
+def mount_mcp(app: FastAPI, services: Services) -> McpRuntime:
+    """Serve MCP at /mcp on ``app`` and keep the runtime on ``app.state.mcp_runtime``."""
+    settings = services.settings
+    runtime = build_runtime(settings.object_store_dir, settings.audit_dir, snapshots=services.snapshots,
+                            audit=services.audit, queue=services.queue, audit_index=services.audit_index)
+    tools = TradingMCPServer(runtime)
+    notifier = SnapshotNotifier(runtime)
+    server = build_server(tools, notifier, agent_of, "http")
+    manager = StreamableHTTPSessionManager(app=server, stateless=False, json_response=True)
+    app.router.routes.append(Route(MCP_PATH, endpoint=McpHttpEndpoint(runtime, manager),
+                                   methods=["GET", "POST", "DELETE"], include_in_schema=False))
+    app.state.mcp_runtime = runtime
+    app.state.mcp_notifier = notifier
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(inner: Any) -> AsyncIterator[Any]:
+        async with previous(inner) as state, manager.run():
+            task = asyncio.create_task(notifier.run(settings.ws_poll_interval_seconds), name="mcp-notifier")
+            try:
+                yield state
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)  # its failures were logged by the task
+
+    app.router.lifespan_context = lifespan
+    logger.info("MCP_HTTP_MOUNTED", extra={"path": MCP_PATH, "agents": [a.name for a in runtime.policy.agents],
+                                           "approval_mode": runtime.policy.approval_mode.value})
+    return runtime

@@ -1,0 +1,158 @@
+"""The trading MCP server: the 11 tools of mcp_servers/tool_schemas.py over the sidecar's state
+snapshot, audit trail, proposal store and order inbox (never over execution/)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from api.risk_precheck import trading_state
+from mcp_servers import backtest_tool, proposal_service
+from mcp_servers.agent_gate import evaluate
+from mcp_servers.base_server import BaseMCPServer, Caller, ServerConfig, ToolError
+from mcp_servers.proposal_service import in_thread
+from mcp_servers.proposals import ProposalRefused
+from mcp_servers.runtime import McpRuntime
+from mcp_servers.tool_schemas import SCHEMAS
+from models.agent_policy import AgentSpec
+from utils.object_store_schema import PositionSnapshot, StateSnapshot
+from utils.order_inbox import InboxFormatError, OrderSpec
+
+VERSION = "1.0.0"
+
+
+def _order(args: dict[str, Any]) -> OrderSpec:
+    try:
+        return OrderSpec(underlying=args["underlying"], right=args["right"], strike=float(args["strike"]),
+                         expiry=date.fromisoformat(args["expiry"]), side=args["side"], quantity=args["quantity"],
+                         order_type=args["order_type"], limit_price=args.get("limit_price"),
+                         confidence=args.get("confidence"), reasoning=args["reasoning"])
+    except (InboxFormatError, ValueError) as exc:
+        raise ToolError(f"invalid order: {exc}") from None
+
+
+class TradingMCPServer(BaseMCPServer):
+    def __init__(self, runtime: McpRuntime, config: ServerConfig | None = None) -> None:
+        self.runtime = runtime
+        super().__init__(config or ServerConfig(name="options-bot", version=VERSION), audit=runtime.audit)
+
+    def _register_tools(self) -> None:
+        handlers = {"get_option_chain": self._chain, "get_positions": self._positions,
+                    "get_risk_state": self._risk, "check_order": self._check, "propose_order": self._propose,
+                    "propose_close": self._propose_close, "propose_roll": self._propose_roll,
+                    "get_proposal": self._get_proposal, "cancel_proposal": self._cancel,
+                    "explain_position": self._explain, "run_backtest": self._backtest}
+        for schema in SCHEMAS:
+            self.register_tool(schema, handlers[schema.name])
+
+    # -- reads --------------------------------------------------------------------------------
+    def _snapshot(self) -> tuple[StateSnapshot, dict[str, Any]]:
+        status = self.runtime.snapshots.current()
+        if status.view.snapshot is None:
+            raise ToolError(f"no state snapshot yet ({status.status}): is the algorithm running?")
+        return status.view.snapshot, status.meta()
+
+    def _position(self, position_id: str) -> PositionSnapshot:
+        snapshot, _ = self._snapshot()
+        found = next((p for p in snapshot.positions if p.id == position_id and p.status != "closed"), None)
+        if found is None:
+            raise ToolError(f"no open position {position_id!r}; get_positions lists them")
+        return found
+
+    async def _positions(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        snapshot, meta = self._snapshot()
+        return {"meta": meta, "positions": [dataclasses.asdict(p) for p in snapshot.positions if p.status != "closed"],
+                "portfolio_greeks": snapshot.portfolio_greeks, "equity": dataclasses.asdict(snapshot.equity)}
+
+    async def _chain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        snapshot, meta = self._snapshot()
+        low, high = args.get("min_abs_delta", 0.0), args.get("max_abs_delta", 1.0)
+        rows = []
+        for p in snapshot.positions:
+            if args.get("expiry") and p.expiry != args["expiry"]:
+                continue
+            if p.delta is not None and not low <= abs(p.delta) <= high:
+                continue
+            rows.append({"symbol": p.symbol, "right": p.right, "strike": p.strike, "expiry": p.expiry,
+                         "mark": p.mark_price, "delta": p.delta, "vega": p.vega, "iv": p.iv})
+        return {"meta": meta, "underlying": snapshot.ticker, "underlying_price": snapshot.underlying_price,
+                "contracts": rows, "note": "the snapshot carries the contracts the bot holds, not the full chain"}
+
+    async def _risk(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        snapshot, meta = self._snapshot()
+        return {"meta": meta, "trading_state": trading_state(snapshot), "risk": snapshot.risk}
+
+    async def _check(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        current = self.runtime.snapshots.current()
+        result = evaluate(_order(args), current.view.snapshot, current.status)
+        return {**result.as_dict(), "preview": result.preview,
+                "authority": "advisory: the algorithm's pre-trade gateway checks the order again"}
+
+    # -- proposals ----------------------------------------------------------------------------
+    @staticmethod
+    def _agent(caller: Caller) -> AgentSpec:
+        assert caller.agent is not None  # handle_call refuses unauthenticated calls
+        return caller.agent
+
+    async def _step(self, function: Any, *args: Any) -> dict[str, Any]:
+        try:
+            return await in_thread(function, self.runtime, *args)
+        except (ProposalRefused, InboxFormatError) as exc:
+            raise ToolError(str(exc)) from None
+
+    async def _propose(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._step(proposal_service.propose, self._agent(caller), "open", _order(args))
+
+    def _closing(self, position: PositionSnapshot, args: dict[str, Any], quantity: int | None = None) -> OrderSpec:
+        held = abs(position.quantity)
+        wanted = quantity or args.get("quantity") or held
+        if wanted > held:
+            raise ToolError(f"position {position.id} holds {held} contracts; cannot close {wanted}")
+        order_type = args.get("order_type", "market")
+        return _order({"underlying": position.underlying, "right": position.right, "strike": position.strike,
+                       "expiry": position.expiry, "side": "buy" if position.quantity < 0 else "sell",
+                       "quantity": wanted, "order_type": order_type,
+                       "limit_price": args.get("limit_price") if order_type == "limit" else None,
+                       "confidence": args["confidence"], "reasoning": args["reasoning"]})
+
+    async def _propose_close(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        order = self._closing(self._position(args["position_id"]), args)
+        return await self._step(proposal_service.propose, self._agent(caller), "close", order)
+
+    async def _propose_roll(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        position = self._position(args["position_id"])
+        close = self._closing(position, {"reasoning": args["reasoning"], "confidence": args["confidence"]})
+        opening = _order({"underlying": position.underlying, "right": position.right,
+                          "strike": args.get("new_strike", position.strike), "expiry": args["new_expiry"],
+                          "side": "sell" if position.quantity < 0 else "buy", "quantity": abs(position.quantity),
+                          "order_type": "market", "confidence": args["confidence"], "reasoning": args["reasoning"]})
+        if opening.expiry.isoformat() <= position.expiry:
+            raise ToolError(f"new_expiry must be after the position's expiry {position.expiry}")
+        return await self._step(proposal_service.propose, self._agent(caller), "roll", close, (opening,))
+
+    async def _get_proposal(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        def read(runtime: McpRuntime, agent: AgentSpec, proposal_id: str) -> dict[str, Any]:
+            return proposal_service.view(runtime, proposal_service.owned(runtime, agent, proposal_id))
+        return await self._step(read, self._agent(caller), args["proposal_id"])
+
+    async def _cancel(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._step(proposal_service.cancel, self._agent(caller), args["proposal_id"])
+
+    # -- analysis and backtest ----------------------------------------------------------------
+    async def _explain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        snapshot, _ = self._snapshot()
+        position = next((p for p in snapshot.positions if p.id == args["position_id"]), None)
+        if position is None:
+            raise ToolError(f"no position {args['position_id']!r} in the snapshot")
+        page = await in_thread(lambda runtime: runtime.audit_index.query(
+            correlation_id=position.correlation_id, limit=200), self.runtime) if position.correlation_id else None
+        entries = [{"at": item.entry.timestamp.isoformat(), "action": item.entry.action.value,
+                    "description": item.entry.description, "reason": item.entry.reason}
+                   for item in (page.items if page else [])]
+        return {"position": dataclasses.asdict(position), "correlation_id": position.correlation_id,
+                "ladder_levels_done": position.ladder_levels_done, "roll_history": position.roll_history,
+                "trail": entries}
+
+    async def _backtest(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        return await backtest_tool.run_backtest(args)
