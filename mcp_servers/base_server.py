@@ -123,6 +123,7 @@ class BaseMCPServer(ABC):
         self.audit = audit
         self._tools: dict[str, ToolSchema] = {}
         self._handlers: dict[str, Handler] = {}
+        self._validators: dict[str, jsonschema.protocols.Validator] = {}
         logger.info("MCP_SERVER_INIT", extra={"server": self.config.name, "version": self.config.version})
         self._register_tools()
         logger.info("MCP_SERVER_READY", extra={"server": self.config.name, "tool_count": len(self._tools)})
@@ -134,6 +135,10 @@ class BaseMCPServer(ABC):
     def register_tool(self, schema: ToolSchema, handler: Handler) -> None:
         self._tools[schema.name] = schema
         self._handlers[schema.name] = handler
+        input_schema = schema.to_mcp_schema()["inputSchema"]
+        validator_class = jsonschema.validators.validator_for(input_schema)
+        validator_class.check_schema(input_schema)  # once, here: a bad schema fails at start-up
+        self._validators[schema.name] = validator_class(input_schema)
         logger.debug("TOOL_REGISTERED", extra={"server": self.config.name, "tool": schema.name,
                                               "category": schema.category.value})
 
@@ -150,12 +155,10 @@ class BaseMCPServer(ABC):
             raise ToolError(f"arguments are {size} bytes; the limit is {MAX_ARGUMENT_BYTES}")
         if not _finite(arguments):
             raise ToolError("arguments must not contain NaN or infinity")
-        schema = self._tools[tool_name].to_mcp_schema()["inputSchema"]
-        try:
-            jsonschema.validate(instance=arguments, schema=schema)
-        except jsonschema.ValidationError as exc:
-            where = "/".join(str(p) for p in exc.absolute_path) or "arguments"
-            raise ToolError(f"invalid input at {where}: {exc.message[:300]}") from None
+        error = jsonschema.exceptions.best_match(self._validators[tool_name].iter_errors(arguments))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "arguments"
+            raise ToolError(f"invalid input at {where}: {error.message[:300]}")
         return arguments
 
     async def handle_call(self, tool_name: str, arguments: Any, caller: Caller | None = None) -> dict[str, Any]:

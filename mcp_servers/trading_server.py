@@ -61,9 +61,10 @@ class TradingMCPServer(BaseMCPServer):
         return found
 
     async def _positions(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
-        snapshot, meta = self._snapshot()
-        return {"meta": meta, "positions": [dataclasses.asdict(p) for p in snapshot.positions if p.status != "closed"],
-                "portfolio_greeks": snapshot.portfolio_greeks, "equity": dataclasses.asdict(snapshot.equity)}
+        _, meta = self._snapshot()
+        doc = self.runtime.snapshots.current().view.document or {}  # the parsed snapshot as JSON-ready dicts
+        return {"meta": meta, "positions": [p for p in doc.get("positions", []) if p.get("status") != "closed"],
+                "portfolio_greeks": doc.get("portfolio_greeks", {}), "equity": doc.get("equity", {})}
 
     async def _chain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         snapshot, meta = self._snapshot()
