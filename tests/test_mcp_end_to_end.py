@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 
 from models.audit import AuditAction
 from tests.mcp_support import ALPHA, mcp_session, result_json, sidecar
+from tests.test_api_support import AUTH
 from utils.audit_reader import read_file_trail, read_storage_folder_trail
 from utils.order_inbox import outcome_key, read_outcome
 
@@ -55,6 +57,8 @@ def test_an_approved_proposal_is_filled_by_the_algorithm_and_shows_in_the_positi
         assert server.approve(proposal).status_code == 200
         harness(storage)
         after = anyio.run(positions)
+        story = httpx.get(f"{server.base}/api/v1/audit", params={"correlation_id": proposal["correlation_id"]},
+                          headers=AUTH, timeout=10).json()
 
     request_id = proposal["correlation_id"]
     outcome = read_outcome((storage / outcome_key(request_id)).read_text())
@@ -69,3 +73,5 @@ def test_an_approved_proposal_is_filled_by_the_algorithm_and_shows_in_the_positi
                                                      AuditAction.ORDER_SUBMIT]
     assert AuditAction.ORDER_FILL in [e.action for e in algorithm]
     assert {e.actor for e in algorithm if e.action is AuditAction.ORDER_SUBMIT} == {"agent:alpha"}
+    actions = [item["action"] for item in story["items"]]  # one query tells the whole story
+    assert {"proposal.create", "proposal.approve", "order.submit", "order.fill"} <= set(actions)
