@@ -3,9 +3,10 @@
 ``McpHttpEndpoint`` is plain ASGI: it finds the agent whose token (SHA-256, compared in constant
 time) the request carries, refuses any other request with 401 (logged MCP_AUTH_FAILED and audited,
 never the token), and hands the request to the SDK's session manager with the agent in
-``scope["state"]``, where the tool handlers read it for every request (a session id does not carry
-identity). ``mount_mcp`` adds the route, the proposal approval routes' runtime, and runs the session
-manager and the snapshot notifier for the app's lifetime.
+``scope["state"]``, where the tool handlers read it for every request. A session id is bound to the
+agent that opened it: another agent's token on that session is answered 404. ``mount_mcp`` adds the
+route and the runtime the approval routes use, and runs the session manager and the snapshot
+notifier for the app's lifetime.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from api.auth import bearer_token
 from api.services import Services
@@ -35,6 +36,7 @@ logger = get_logger(__name__)
 
 MCP_PATH = "/mcp"
 AGENT_KEY = "mcp_agent"
+SESSION_HEADER = "mcp-session-id"
 
 
 def agent_of(request: Any) -> AgentSpec | None:
@@ -47,6 +49,7 @@ class McpHttpEndpoint:
     def __init__(self, runtime: McpRuntime, manager: StreamableHTTPSessionManager) -> None:
         self._runtime = runtime
         self._manager = manager
+        self._owners: dict[str, str] = {}  # MCP session id -> the agent that opened it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -64,8 +67,24 @@ class McpHttpEndpoint:
                         "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
             await send({"type": "http.response.body", "body": body})
             return
+        session_id = headers.get(SESSION_HEADER)
+        owner = self._owners.get(session_id) if session_id else None
+        if owner is not None and owner != agent.name:  # a session belongs to the agent that opened it
+            logger.warning("MCP_SESSION_OF_ANOTHER_AGENT", extra={"agent": agent.name})
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"detail": "no such session"}'})
+            return
         scope = {**scope, "state": {**(scope.get("state") or {}), AGENT_KEY: agent}}
-        await self._manager.handle_request(scope, receive, send)
+
+        async def remember_owner(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                for name, value in message.get("headers", []):
+                    if name.decode("latin-1").lower() == SESSION_HEADER:
+                        self._owners.setdefault(value.decode("latin-1"), agent.name)
+            await send(message)
+
+        await self._manager.handle_request(scope, receive, remember_owner)
 
 
 def mount_mcp(app: FastAPI, services: Services) -> McpRuntime:

@@ -109,10 +109,14 @@ class ProposalStore:
         os.replace(temp, path)
 
     def get(self, proposal_id: str) -> Proposal:
+        path = self._path(proposal_id)
         try:
-            return Proposal.from_dict(json.loads(self._path(proposal_id).read_text(encoding="utf-8")))
+            return Proposal.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise ProposalRefused(f"no proposal {proposal_id}", 404) from None
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.error("PROPOSAL_UNREADABLE", extra={"path": str(path), "error": str(exc)})
+            raise ProposalRefused(f"proposal {proposal_id} is unreadable", 409) from None
 
     def decision(self, proposal_id: str) -> dict[str, Any] | None:
         try:

@@ -241,3 +241,19 @@ def test_an_unknown_resource_is_an_mcp_error_and_audited(tmp_path: Path, monkeyp
     assert "unknown resource" in message
     assert [e.resource_id for e in audited(tmp_path, AuditAction.AGENT_TOOL_CALL)
             if e.resource_type == "mcp_resource"] == ["bot://nothing"]
+
+
+def test_a_session_belongs_to_the_agent_that_opened_it(tmp_path: Path, monkeypatch: Any) -> None:
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    accept = {"Accept": "application/json, text/event-stream"}
+    with sidecar(tmp_path, monkeypatch) as server:
+        opened = httpx.post(server.mcp_url, json=init, headers={**accept, "Authorization": f"Bearer {ALPHA}"})
+        session = {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-06-18"}
+        own = httpx.post(server.mcp_url, json=listing, headers={**accept, **session,
+                                                                "Authorization": f"Bearer {ALPHA}"})
+        other = httpx.post(server.mcp_url, json=listing, headers={**accept, **session,
+                                                                  "Authorization": f"Bearer {BETA}"})
+    assert opened.status_code == 200 and own.status_code in (200, 202)
+    assert other.status_code == 404
