@@ -142,18 +142,28 @@ class TradingMCPServer(BaseMCPServer):
 
     # -- analysis and backtest ----------------------------------------------------------------
     async def _explain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        """The position's own audit chain and those of the rolls that led to it: every close, skipped
+        ladder level (with its reason), stop, expiry guard and roll step the algorithm recorded."""
         snapshot, _ = self._snapshot()
         position = next((p for p in snapshot.positions if p.id == args["position_id"]), None)
         if position is None:
             raise ToolError(f"no position {args['position_id']!r} in the snapshot")
-        page = await in_thread(lambda runtime: runtime.audit_index.query(
-            correlation_id=position.correlation_id, limit=200), self.runtime) if position.correlation_id else None
+        chains = [c for c in (position.correlation_id, *(r.get("roll_id") for r in position.roll_history or [])) if c]
+
+        def read(runtime: McpRuntime) -> list[Any]:
+            return [item for chain in chains for item in runtime.audit_index.query(correlation_id=chain,
+                                                                                  limit=200).items]
+
+        items = sorted(await in_thread(read, self.runtime), key=lambda item: item.entry.timestamp)
         entries = [{"at": item.entry.timestamp.isoformat(), "action": item.entry.action.value,
-                    "description": item.entry.description, "reason": item.entry.reason}
-                   for item in (page.items if page else [])]
-        return {"position": dataclasses.asdict(position), "correlation_id": position.correlation_id,
+                    "description": item.entry.description, "reason": item.entry.reason,
+                    "correlation_id": item.entry.correlation_id} for item in items]
+        decisions: dict[str, int] = {}
+        for entry in entries:
+            decisions[entry["action"]] = decisions.get(entry["action"], 0) + 1
+        return {"position": dataclasses.asdict(position), "correlation_ids": chains, "decisions": decisions,
                 "ladder_levels_done": position.ladder_levels_done, "roll_history": position.roll_history,
-                "trail": entries}
+                "trail": entries[-100:]}
 
     async def _backtest(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         return await backtest_tool.run_backtest(args)

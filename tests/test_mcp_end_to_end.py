@@ -37,22 +37,24 @@ def test_an_approved_proposal_is_filled_by_the_algorithm_and_shows_in_the_positi
                     "--log-file", str(tmp_path / "harness.log")], cwd=REPO, check=True, capture_output=True,
                    timeout=300)
 
-    async def propose() -> tuple[dict[str, Any], dict[str, Any]]:
+    async def propose() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         async with mcp_session(server.mcp_url, ALPHA) as session:
             before = result_json(await session.call_tool("get_positions", {}))
             [held] = before["positions"]
+            explained = result_json(await session.call_tool("explain_position", {"position_id": held["id"]}))
             proposal = result_json(await session.call_tool("propose_order", {
                 "underlying": held["underlying"], "right": held["right"], "strike": held["strike"],
                 "expiry": held["expiry"], "side": "buy", "quantity": 1, "order_type": "market", "confidence": 0.9,
                 "reasoning": "a long put on the contract the bot knows"}))
-            return held, proposal
+            return held, proposal, explained
 
     async def positions() -> dict[str, Any]:
         async with mcp_session(server.mcp_url, ALPHA) as session:
             return result_json(await session.call_tool("get_positions", {}))
 
     with sidecar(tmp_path, monkeypatch, snapshot=False) as server:
-        held, proposal = anyio.run(propose)
+        held, proposal, explained = anyio.run(propose)
+        assert {"order.submit", "order.fill", "trade.open"} <= set(explained["decisions"])  # the bot's own entry
         assert proposal["status"] == "pending" and proposal["precheck"]["passed"]
         assert server.approve(proposal).status_code == 200
         harness(storage)
