@@ -1,12 +1,13 @@
 """Streamable HTTP transport at ``/mcp`` in the sidecar, behind per-agent bearer tokens.
 
 ``McpHttpEndpoint`` is plain ASGI: it finds the agent whose token (SHA-256, compared in constant
-time) the request carries, refuses any other request with 401 (logged MCP_AUTH_FAILED and audited,
-never the token), and hands the request to the SDK's session manager with the agent in
-``scope["state"]``, where the tool handlers read it for every request. A session id is bound to the
-agent that opened it: another agent's token on that session is answered 404. ``mount_mcp`` adds the
-route and the runtime the approval routes use, and runs the session manager and the snapshot
-notifier for the app's lifetime.
+time) the request carries and refuses any other request with 401 through the sidecar's
+AuthFailures (logged AUTH_FAILED and audited, never the token; 429 for a client that keeps
+failing). It hands the request to the SDK's session manager with the agent in ``scope["state"]``,
+where the tool handlers read it for every request. A session id is bound to the agent that opened
+it: another agent's token on that session is answered 404. ``mount_mcp`` adds the route and the
+runtime the approval routes use, and runs the session manager and the snapshot notifier for the
+app's lifetime.
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from api.auth import bearer_token
+from api.auth import AuthFailures, bearer_token, client_address
 from api.services import Services
 from mcp_servers.mcp_app import build_server
 from mcp_servers.resources import SnapshotNotifier
 from mcp_servers.runtime import McpRuntime, build_runtime
 from mcp_servers.trading_server import TradingMCPServer
 from models.agent_policy import AgentSpec
-from models.audit import AuditAction
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
@@ -46,9 +46,10 @@ def agent_of(request: Any) -> AgentSpec | None:
 
 
 class McpHttpEndpoint:
-    def __init__(self, runtime: McpRuntime, manager: StreamableHTTPSessionManager) -> None:
+    def __init__(self, runtime: McpRuntime, manager: StreamableHTTPSessionManager, failures: AuthFailures) -> None:
         self._runtime = runtime
         self._manager = manager
+        self._failures = failures  # the sidecar's: logged AUTH_FAILED, audited, a brake on repeat offenders
         self._owners: dict[str, str] = {}  # MCP session id -> the agent that opened it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,16 +57,13 @@ class McpHttpEndpoint:
         token, problem = bearer_token(headers.get("authorization"))
         agent = self._runtime.policy.agent_for_token(token) if token else None
         if agent is None:
-            client = scope.get("client")
-            address = client[0] if client else "unknown"
-            logger.warning("MCP_AUTH_FAILED", extra={"problem": problem or "unknown token", "client": address})
-            self._runtime.audit.log(AuditAction.AUTH_FAILED, "MCP request without a valid agent token",
-                                    resource_type="mcp", resource_id=MCP_PATH, ip_address=address,
-                                    reason=problem or "unknown token")
-            body = json.dumps({"detail": "a valid agent bearer token is required"}).encode()
-            await send({"type": "http.response.start", "status": 401,
-                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-            await send({"type": "http.response.body", "body": body})
+            retry_after = self._failures.record(client_address(scope), MCP_PATH, problem or "unknown token", "mcp")
+            status, detail = (429, "too many failed attempts") if retry_after else (
+                401, "a valid agent bearer token is required")
+            extra = [(b"retry-after", str(retry_after).encode())] if retry_after else []
+            await send({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"), *extra]})
+            await send({"type": "http.response.body", "body": json.dumps({"detail": detail}).encode()})
             return
         session_id = headers.get(SESSION_HEADER)
         owner = self._owners.get(session_id) if session_id else None
@@ -96,7 +94,7 @@ def mount_mcp(app: FastAPI, services: Services) -> McpRuntime:
     notifier = SnapshotNotifier(runtime)
     server = build_server(tools, notifier, agent_of, "http")
     manager = StreamableHTTPSessionManager(app=server, stateless=False, json_response=True)
-    app.router.routes.append(Route(MCP_PATH, endpoint=McpHttpEndpoint(runtime, manager),
+    app.router.routes.append(Route(MCP_PATH, endpoint=McpHttpEndpoint(runtime, manager, services.auth_failures),
                                    methods=["GET", "POST", "DELETE"], include_in_schema=False))
     app.state.mcp_runtime = runtime
     app.state.mcp_notifier = notifier

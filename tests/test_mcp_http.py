@@ -157,6 +157,7 @@ def test_agents_are_isolated_by_their_own_tokens(tmp_path: Path, monkeypatch: An
         own = result_json(run(call(server.mcp_url, ALPHA, "cancel_proposal", {"proposal_id": mine["proposal_id"]})))
     assert "no proposal" in error_text(theirs) and "no proposal" in error_text(cancel)
     assert no_token.status_code == 401 and api_token.status_code == 401
+    assert [e.resource_id for e in audited(tmp_path, AuditAction.AUTH_FAILED)] == ["/mcp", "/mcp"]
     assert own["status"] == "cancelled"
     trail = read_file_trail(tmp_path / "audit").entries
     assert {e.actor for e in trail if e.action is AuditAction.AGENT_TOOL_CALL} == {"agent:alpha", "agent:beta"}
