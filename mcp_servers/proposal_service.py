@@ -88,11 +88,13 @@ def propose(runtime: McpRuntime, agent: AgentSpec, kind: str, order: OrderSpec,
                               "preview": first.preview, "order_digest": proposal.digest,
                               "expires_at": proposal.expires_at.isoformat(), "correlation_id": proposal.correlation_id}
     if runtime.policy.approval_mode is ApprovalMode.AUTONOMOUS:
-        beyond = _beyond_budget(runtime, agent, proposal, any(c.premium_at_risk is None and c.adds_exposure
-                                                               for c in checks))
+        with runtime.proposals.budget_lock(agent.name):  # two proposals at once cannot both take the last order
+            beyond = _beyond_budget(runtime, agent, proposal, any(c.premium_at_risk is None and c.adds_exposure
+                                                                   for c in checks))
+            if not beyond:
+                runtime.proposals.decide(proposal, APPROVED, f"budget:{agent.name}", now, proposal.digest,
+                                         extra={"premium_at_risk": premium})
         if not beyond:
-            runtime.proposals.decide(proposal, APPROVED, f"budget:{agent.name}", now, proposal.digest,
-                                     extra={"premium_at_risk": premium})
             runtime.audit.log(AuditAction.PROPOSAL_APPROVE, f"Within {agent.actor}'s budget: approved",
                               metadata={"approved_by": f"budget:{agent.name}"}, **audit)
             result["request_ids"] = _enqueue(runtime, proposal, f"budget:{agent.name}")

@@ -12,11 +12,14 @@ proposal -> approval -> inbox request -> orders -> fills.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,11 +153,20 @@ class ProposalStore:
         logger.info("PROPOSAL_DECIDED", extra={"proposal_id": proposal.proposal_id, "status": status, "by": by})
         return record
 
+    @contextmanager
+    def budget_lock(self, agent: str) -> Iterator[None]:
+        """Held while an agent's budget is read and spent: across threads and processes (flock)."""
+        with self._lock, (self.folder / f".budget-{agent}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def budget_use(self, agent: str, day: datetime) -> BudgetUse:
         """What the agent's autonomous (budget-approved) proposals used on ``day`` (UTC)."""
         orders, premium = 0, 0.0
-        with self._lock:
-            paths = list(self.folder.glob("prop_*.decision.json"))
+        paths = list(self.folder.glob("prop_*.decision.json"))
         for path in paths:
             try:
                 decided = json.loads(path.read_text(encoding="utf-8"))
