@@ -121,6 +121,16 @@ class ProposalStore:
             logger.error("PROPOSAL_UNREADABLE", extra={"path": str(path), "error": str(exc)})
             raise ProposalRefused(f"proposal {proposal_id} is unreadable", 409) from None
 
+    def newest(self, scan: int = 1000) -> Iterator[Proposal]:
+        """Stored proposals, newest file first (at most ``scan``; unreadable ones are logged, skipped)."""
+        paths = [p for p in self.folder.glob("prop_*.json") if not p.name.endswith(".decision.json")]
+        paths.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in paths[:scan]:
+            try:
+                yield self.get(path.stem)
+            except ProposalRefused as exc:
+                logger.warning("PROPOSAL_SKIPPED", extra={"path": str(path), "error": str(exc)})
+
     def decision(self, proposal_id: str) -> dict[str, Any] | None:
         try:
             return json.loads(self._path(proposal_id, ".decision").read_text(encoding="utf-8"))
