@@ -1,7 +1,8 @@
-"""A person decides on an agent's proposal: ``POST /api/v1/proposals/{id}/approve`` (binds exactly
-the previewed order: the body names its ``order_digest``) and ``.../reject``; ``GET`` reads one.
-Expired (410), changed (409) and already decided (409, a replay) proposals are refused. The steps
-live in mcp_servers/proposal_service.py; the sidecar token authenticates the person (api/auth.py).
+"""A person reviews agents' proposals (``GET /api/v1/proposals?status=pending``) and decides on one:
+``POST /api/v1/proposals/{id}/approve`` (binds exactly the previewed order: the body names its
+``order_digest``) and ``.../reject``; ``GET /api/v1/proposals/{id}`` reads one. Expired (410),
+changed (409) and already decided (409, a replay) proposals are refused. The steps live in
+mcp_servers/proposal_service.py; the sidecar token authenticates the person (api/auth.py).
 """
 
 from __future__ import annotations
@@ -64,14 +65,12 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
                                                  409: {"description": "already decided, or the order changed"},
                                                  410: {"description": "expired"}}
 
-    @router.get("", summary="Agents' proposals, newest first (status=pending: those waiting for a person)")
+    @router.get("", summary="Agents' proposals, newest first (e.g. ?status=pending for the approval queue)")
     @limiter.shared_limit(settings.rate_limit_reads, scope="reads")
-    async def list_proposals(request: Request,
-                             status: Annotated[Literal["pending", "approved", "rejected", "expired", "cancelled"]
-                                               | None, Query()] = None,
-                             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
-        runtime = _runtime(request)
-        return await _run(proposal_service.listing, runtime, status, limit)
+    async def list_proposals(request: Request, status: Annotated[
+            Literal["pending", "approved", "rejected", "cancelled", "expired"] | None, Query()] = None,
+            limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+        return await _run(proposal_service.listing, _runtime(request), status, limit)
 
     @router.get("/{proposal_id}", summary="An agent's proposal: preview, status, decision, inbox outcome",
                 responses={404: refused[404]})

@@ -71,6 +71,12 @@ def wait_ready(port: int) -> None:
     raise SystemExit("the sidecar did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to tell the server's cost from the client's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -137,11 +143,14 @@ def main() -> int:
                 url, base = f"http://127.0.0.1:{port}/mcp", f"http://127.0.0.1:{port}"
                 if mode == "autonomous":
                     one = asyncio.run(round_trips(url, 1, args.calls))
+                    cpu_before = cpu_seconds(server.pid)
                     many = asyncio.run(round_trips(url, SESSIONS, max(10, args.calls // 8)))
+                    server_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / (len(many) + SESSIONS * 3)
                     print(f"get_positions, 1 session:   p50 {pct(one, .5):6.2f} ms  p99 {pct(one, .99):6.2f} ms "
                           f"({len(one)} calls)")
                     print(f"get_positions, {SESSIONS} sessions back to back: p50 {pct(many, .5):6.2f} ms  "
                           f"p99 {pct(many, .99):6.2f} ms ({len(many)} calls; goal p99 <= 15 ms)")
+                    print(f"server CPU per MCP request (tool call or session set-up): {server_ms:.2f} ms")
                     paced = asyncio.run(round_trips(url, SESSIONS, 20, rate=PACED_RATE))
                     print(f"get_positions, {SESSIONS} sessions at {PACED_RATE:g} calls/s each: p50 "
                           f"{pct(paced, .5):6.2f} ms  p99 {pct(paced, .99):6.2f} ms ({len(paced)} calls)")

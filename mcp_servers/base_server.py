@@ -162,10 +162,9 @@ class BaseMCPServer(ABC):
         return arguments
 
     async def handle_call(self, tool_name: str, arguments: Any, caller: Caller | None = None) -> dict[str, Any]:
-        """Validate, log and audit one call; returns the tool's result or raises ``ToolError``.
-
-        ``caller`` left out (the seed's two-argument call) is an unauthenticated caller: refused."""
-        caller = caller if caller is not None else Caller(agent=None, transport="direct")
+        """Validate, log and audit one call; returns the tool's result or raises ``ToolError``. Without a
+        caller (the seed's two-argument call) there is no agent identity, and the call is refused."""
+        caller = caller or Caller(None, "local")
         shown = redact(arguments) if isinstance(arguments, dict) else {"arguments": str(arguments)[:200]}
         logger.info("TOOL_CALL", extra={"server": self.config.name, "tool": tool_name[:64], "arguments": shown,
                                         "actor": caller.actor, "transport": caller.transport})

@@ -27,24 +27,17 @@ def _describe(order: OrderSpec) -> str:
     return f"{order.side} {order.quantity} {order.underlying} {order.expiry} {order.strike} {order.right}"
 
 
+def summary(proposal: Proposal) -> str:
+    return f"{proposal.kind}: " + ", then ".join(_describe(o) for o in (proposal.order, *proposal.legs))
+
+
 def view(runtime: McpRuntime, proposal: Proposal) -> dict[str, Any]:
     doc = proposal.to_dict()
+    doc["summary"] = summary(proposal)
     doc["status"] = runtime.proposals.status(proposal, runtime.clock())
     doc["decision"] = runtime.proposals.decision(proposal.proposal_id)
     doc["inbox"] = runtime.queue.record(proposal.request_id) if doc["status"] == APPROVED else None
     return doc
-
-
-def listing(runtime: McpRuntime, status: str | None, limit: int) -> dict[str, Any]:
-    """Proposals for a person (the dashboard): newest first, with a one-line summary of the order."""
-    items = []
-    for proposal in runtime.proposals.recent(limit=10_000):
-        doc = view(runtime, proposal)
-        if status is None or doc["status"] == status:
-            doc["summary"] = f"{proposal.kind}: {_describe(proposal.order)}" + "".join(
-                f"; then {_describe(leg)}" for leg in proposal.legs)
-            items.append(doc)
-    return {"total": len(items), "items": items[:limit]}
 
 
 def _requests(proposal: Proposal) -> list[InboxRequest]:
@@ -95,16 +88,18 @@ def propose(runtime: McpRuntime, agent: AgentSpec, kind: str, order: OrderSpec,
         return {"status": "refused", "precheck": check, "preview": first.preview}
     runtime.proposals.save(proposal)
     runtime.audit.log(AuditAction.PROPOSAL_CREATE, f"{agent.actor} proposed {kind} {_describe(order)}",
-                      after_state=proposal.to_dict(), reason=order.reasoning, **audit)
+                      after_state={**proposal.to_dict(), "status": PENDING}, reason=order.reasoning, **audit)
     result: dict[str, Any] = {"proposal_id": proposal.proposal_id, "status": PENDING, "precheck": check,
                               "preview": first.preview, "order_digest": proposal.digest,
                               "expires_at": proposal.expires_at.isoformat(), "correlation_id": proposal.correlation_id}
     if runtime.policy.approval_mode is ApprovalMode.AUTONOMOUS:
-        beyond = _beyond_budget(runtime, agent, proposal, any(c.premium_at_risk is None and c.adds_exposure
-                                                               for c in checks))
+        with runtime.proposals.budget_lock(agent.name):  # two proposals at once cannot both take the last order
+            beyond = _beyond_budget(runtime, agent, proposal, any(c.premium_at_risk is None and c.adds_exposure
+                                                                   for c in checks))
+            if not beyond:
+                runtime.proposals.decide(proposal, APPROVED, f"budget:{agent.name}", now, proposal.digest,
+                                         extra={"premium_at_risk": premium})
         if not beyond:
-            runtime.proposals.decide(proposal, APPROVED, f"budget:{agent.name}", now, proposal.digest,
-                                     extra={"premium_at_risk": premium})
             runtime.audit.log(AuditAction.PROPOSAL_APPROVE, f"Within {agent.actor}'s budget: approved",
                               metadata={"approved_by": f"budget:{agent.name}"}, **audit)
             result["request_ids"] = _enqueue(runtime, proposal, f"budget:{agent.name}")
@@ -141,6 +136,18 @@ def reject(runtime: McpRuntime, proposal_id: str, approver: str, reason: str | N
                       actor=approver, actor_type="human", resource_type="proposal", resource_id=proposal_id,
                       reason=reason, correlation_id=proposal.correlation_id)
     return view(runtime, proposal)
+
+
+def listing(runtime: McpRuntime, status: str | None, limit: int) -> dict[str, Any]:
+    """Proposals newest first (optionally one status), for the person who decides."""
+    items = []
+    for proposal in runtime.proposals.newest():
+        doc = view(runtime, proposal)
+        if status is None or doc["status"] == status:
+            items.append(doc)
+        if len(items) >= limit:
+            break
+    return {"items": items, "count": len(items)}
 
 
 def owned(runtime: McpRuntime, agent: AgentSpec, proposal_id: str) -> Proposal:

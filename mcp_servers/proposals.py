@@ -12,11 +12,14 @@ proposal -> approval -> inbox request -> orders -> fills.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,6 +121,16 @@ class ProposalStore:
             logger.error("PROPOSAL_UNREADABLE", extra={"path": str(path), "error": str(exc)})
             raise ProposalRefused(f"proposal {proposal_id} is unreadable", 409) from None
 
+    def newest(self, scan: int = 1000) -> Iterator[Proposal]:
+        """Stored proposals, newest file first (at most ``scan``; unreadable ones are logged, skipped)."""
+        paths = [p for p in self.folder.glob("prop_*.json") if not p.name.endswith(".decision.json")]
+        paths.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in paths[:scan]:
+            try:
+                yield self.get(path.stem)
+            except ProposalRefused as exc:
+                logger.warning("PROPOSAL_SKIPPED", extra={"path": str(path), "error": str(exc)})
+
     def decision(self, proposal_id: str) -> dict[str, Any] | None:
         try:
             return json.loads(self._path(proposal_id, ".decision").read_text(encoding="utf-8"))
@@ -150,25 +163,20 @@ class ProposalStore:
         logger.info("PROPOSAL_DECIDED", extra={"proposal_id": proposal.proposal_id, "status": status, "by": by})
         return record
 
-    def recent(self, limit: int = 100) -> list[Proposal]:
-        """The newest proposals first (by creation time), at most ``limit``; an unreadable file is
-        logged and left out, never an error for the reader."""
-        with self._lock:
-            paths = [p for p in self.folder.glob("prop_*.json") if "." not in p.stem]
-        found: list[Proposal] = []
-        for path in paths:
+    @contextmanager
+    def budget_lock(self, agent: str) -> Iterator[None]:
+        """Held while an agent's budget is read and spent: across threads and processes (flock)."""
+        with self._lock, (self.folder / f".budget-{agent}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                found.append(self.get(path.stem))
-            except ProposalRefused as exc:
-                logger.warning("PROPOSAL_SKIPPED_IN_LIST", extra={"path": str(path), "error": str(exc)})
-        found.sort(key=lambda proposal: proposal.created_at, reverse=True)
-        return found[:limit]
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def budget_use(self, agent: str, day: datetime) -> BudgetUse:
         """What the agent's autonomous (budget-approved) proposals used on ``day`` (UTC)."""
         orders, premium = 0, 0.0
-        with self._lock:
-            paths = list(self.folder.glob("prop_*.decision.json"))
+        paths = list(self.folder.glob("prop_*.decision.json"))
         for path in paths:
             try:
                 decided = json.loads(path.read_text(encoding="utf-8"))

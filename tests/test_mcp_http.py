@@ -258,3 +258,19 @@ def test_a_session_belongs_to_the_agent_that_opened_it(tmp_path: Path, monkeypat
                                                                   "Authorization": f"Bearer {BETA}"})
     assert opened.status_code == 200 and own.status_code in (200, 202)
     assert other.status_code == 404
+
+
+def test_a_person_lists_the_pending_proposals_with_a_summary(tmp_path: Path, monkeypatch: Any) -> None:
+    with sidecar(tmp_path, monkeypatch) as server:
+        first = result_json(run(call(server.mcp_url, ALPHA, "propose_order", ORDER)))
+        second = result_json(run(call(server.mcp_url, BETA, "propose_order", {**ORDER, "strike": 770.0})))
+        server.approve(first)
+        pending = httpx.get(f"{server.base}/api/v1/proposals", params={"status": "pending"}, headers=AUTH).json()
+        everything = httpx.get(f"{server.base}/api/v1/proposals", headers=AUTH).json()
+        no_token = httpx.get(f"{server.base}/api/v1/proposals")
+    assert [p["proposal_id"] for p in pending["items"]] == [second["proposal_id"]]
+    assert pending["items"][0]["agent"] == "beta" and pending["items"][0]["summary"].startswith("open: buy 1 GOOG")
+    assert {p["status"] for p in everything["items"]} == {"pending", "approved"}
+    assert no_token.status_code == 401
+    [created, _] = audited(tmp_path, AuditAction.PROPOSAL_CREATE)
+    assert created.after_state["status"] == "pending"  # what the pending-approval notification looks for

@@ -3,8 +3,11 @@ ids that cannot escape the folder, and a damaged file refused instead of crashin
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,14 +69,32 @@ def test_a_damaged_proposal_file_is_refused_not_a_crash(tmp_path: Path) -> None:
         store.get(proposal.proposal_id)
 
 
-def test_recent_lists_the_newest_first_and_skips_a_damaged_file(tmp_path: Path) -> None:
-    store = ProposalStore(tmp_path)
-    older = new_proposal("alpha", "open", ORDER, NOW, 120, {}, {}, 950.0)
-    newer = new_proposal("beta", "close", ORDER, NOW + timedelta(seconds=5), 120, {}, {}, 950.0)
-    store.save(older)
-    store.save(newer)
-    store.decide(older, REJECTED, "ops:dana", NOW)
-    (tmp_path / "prop_0123456789abcdef01234567.json").write_text("{torn", encoding="utf-8")
-    assert [p.proposal_id for p in store.recent()] == [newer.proposal_id, older.proposal_id]
-    assert [p.proposal_id for p in store.recent(limit=1)] == [newer.proposal_id]
-    assert [store.status(p, NOW) for p in store.recent()] == [PENDING, REJECTED]
+def test_concurrent_autonomous_proposals_cannot_overspend_the_budget(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mcp_servers import proposal_service
+    from mcp_servers.runtime import build_runtime
+    from models.agent_policy import AgentBudget, AgentPolicyConfig, AgentSpec, ApprovalMode, hash_token
+    from tests.test_api_support import write_snapshot
+
+    write_snapshot(tmp_path / "storage")
+    runtime = build_runtime(tmp_path / "storage", tmp_path / "audit", environ={})
+    agent = AgentSpec("alpha", hash_token("tok"), AgentBudget(
+        orders_per_day=3, contracts_per_order=5, premium_at_risk_per_day=1e6,
+        allowed_actions=frozenset({"open"}), allowed_underlyings=frozenset({"GOOG"})))
+    runtime.policy = AgentPolicyConfig(approval_mode=ApprovalMode.AUTONOMOUS, agents=(agent,))
+    # Every reader of the budget waits for the others (a race made certain): without the lock all 8
+    # would read "0 used" and all be approved; with it the barrier breaks and they go one by one.
+    barrier, read_use = threading.Barrier(8, timeout=0.5), runtime.proposals.budget_use
+
+    def racing_use(name: str, day: datetime) -> Any:
+        use = read_use(name, day)
+        with contextlib.suppress(threading.BrokenBarrierError):  # serialised by the lock: nobody else comes
+            barrier.wait()
+        return use
+
+    runtime.proposals.budget_use = racing_use  # type: ignore[method-assign]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: proposal_service.propose(runtime, agent, "open", ORDER), range(8)))
+    assert sorted(r["status"] for r in results).count("approved") == 3
+    assert read_use("alpha", datetime.now(UTC)).orders == 3
