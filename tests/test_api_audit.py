@@ -6,32 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from models.audit import AuditAction
-from tests.test_api_support import AUTH, api_client
+from tests.test_api_support import AUTH, FolderStore, api_client
 from utils.audit_logger import AuditLogger
 from utils.audit_sinks import FileAuditSink, ObjectStoreAuditSink
-
-
-class FolderStore:
-    """The slice of LEAN's ObjectStore the audit sink needs, over a local storage folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def save(self, path: str, text: str) -> bool:
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return True
-
-    def read(self, path: str) -> str:
-        return (self.root / path).read_text(encoding="utf-8")
-
-    def contains_key(self, path: str) -> bool:
-        return (self.root / path).exists()
-
-    @property
-    def keys(self) -> list[str]:
-        return [p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()]
 
 
 def algorithm_trail(storage: Path, count: int = 30) -> None:

@@ -24,6 +24,29 @@ TOKEN = "tok_" + "9fK2xQ7mZp4LwR8vT1nB6yH3cJ5dG0sA"  # 36 characters, test only
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
+class FolderStore:
+    """The slice of LEAN's ObjectStore the audit sink needs, over a local storage folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save(self, path: str, text: str) -> bool:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return True
+
+    def read(self, path: str) -> str:
+        return (self.root / path).read_text(encoding="utf-8")
+
+    def contains_key(self, path: str) -> bool:
+        return (self.root / path).exists()
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()]
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
     values: dict[str, Any] = {
         "trading_api_token": TOKEN, "environment": "test", "object_store_dir": tmp_path / "storage",

@@ -21,7 +21,7 @@ from api.notifications import AppriseChannel, Notifier, SidecarErrorHandler, cha
 from api.services import build_services
 from models.audit import AuditAction, AuditEntry
 from models.exceptions import ConfigurationError
-from tests.test_api_support import make_settings, make_snapshot, write_snapshot
+from tests.test_api_support import FolderStore, make_settings, make_snapshot, write_snapshot
 from utils.audit_logger import AuditLogger
 from utils.audit_sinks import ObjectStoreAuditSink
 
@@ -248,26 +248,3 @@ def test_the_broadcaster_feeds_new_audit_entries_and_a_stale_snapshot_to_the_not
         services.notifier.stop()
     titles = [body["title"] for body in receiver.received]
     assert "Stop-loss" in titles and "Algorithm state is not updating" in titles
-
-
-class FolderStore:
-    """The slice of LEAN's Object Store the audit sink uses, on the sidecar's folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def save(self, key: str, text: str) -> bool:
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return True
-
-    def read(self, key: str) -> str:
-        return (self.root / key).read_text(encoding="utf-8")
-
-    def contains_key(self, key: str) -> bool:
-        return (self.root / key).is_file()
-
-    @property
-    def keys(self) -> list[str]:
-        return [str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file()]
