@@ -5,10 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: help setup backtest test lint typecheck pytest bench clean api
+.PHONY: help setup backtest report test lint typecheck pytest bench clean api
 
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
+	@echo "make report    the options report of the last backtest: backtests/report/report.html [ARGS='--storage storage']"
 	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
 	@echo "make bench     every bench/bench_*.py: harness, on_data, Greeks, audit, pre-trade gateway"
 
@@ -22,6 +23,11 @@ setup: $(STAMP)
 
 backtest: $(STAMP)
 	$(PY) -m harness.runner $(ARGS)
+	@echo "  report            make report -> backtests/report/report.html"
+
+# The options report (HTML, PNGs, CSVs) from the Object Store folder and/or a result file.
+report: $(STAMP)
+	$(PY) -m reports $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -152,14 +152,17 @@ class AuditLogger:
     def log_trade_open(self, trade_id: str, symbol: str, side: str, quantity: int, price: float,
                        actor: str = "system", actor_type: str = "system", strategy: str | None = None,
                        confidence: float | None = None, reasoning: str | None = None,
-                       correlation_id: str | None = None) -> AuditEntry:
+                       correlation_id: str | None = None, at_entry: dict[str, Any] | None = None) -> AuditEntry:
+        """``at_entry``: what the contract looked like when the order was placed (delta, iv, mid),
+        kept in the metadata for the reports' buckets."""
         return self.log(
             AuditAction.TRADE_OPEN, f"Opened {side} {quantity} {symbol} @ {price}",
             actor=actor, actor_type=actor_type, resource_type="trade", resource_id=trade_id,
             after_state={"symbol": symbol, "side": side, "quantity": quantity, "price": price,
                          "status": "open"},
             correlation_id=correlation_id,
-            metadata={"strategy": strategy, "confidence": confidence, "reasoning": reasoning})
+            metadata={"strategy": strategy, "confidence": confidence, "reasoning": reasoning,
+                      **({"at_entry": at_entry} if at_entry else {})})
 
     def log_trade_close(self, trade_id: str, symbol: str, realized_pnl: float, fees: float,
                         reason: str, correlation_id: str | None = None) -> AuditEntry:
