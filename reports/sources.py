@@ -17,7 +17,8 @@ from typing import Any
 
 from models.audit import AuditEntry
 from models.exceptions import SnapshotFormatError
-from utils.audit_reader import read_storage_folder_trail
+from utils.audit_reader import AuditTrail, read_object_store_trail, read_storage_folder_trail
+from utils.audit_sinks import TextObjectStore
 from utils.logging_config import get_logger
 from utils.object_store_schema import CHARTS_KEY, STATE_KEY, StateSnapshot, parse_state_snapshot
 
@@ -87,46 +88,66 @@ def load_storage(folder: Path, data: RunData | None = None) -> RunData:
     if not folder.is_dir():
         data.problem(f"{folder}: no such folder (run `make backtest` first, or name the storage folder)")
         return data
-    state = folder / STATE_KEY
-    if not state.is_file():
-        data.problem(f"{state}: no state snapshot; equity and parameters come from elsewhere or are missing")
-    else:
-        try:
-            data.snapshot = parse_state_snapshot(state.read_text(encoding="utf-8", errors="replace"))
-        except SnapshotFormatError as exc:
-            data.problem(f"{state}: unreadable snapshot ({exc})")
-    if data.snapshot is not None:
-        snap = data.snapshot
-        data.equity = data.equity or [(t if t.tzinfo else t.replace(tzinfo=UTC), v)
-                                      for t, v in snap.equity_history if math.isfinite(v)]
-        cash = _float(snap.parameters.get("cash"))
-        data.start_equity = data.start_equity or cash
-        data.risk_free_rate = _float(snap.parameters.get("risk_free_rate")) or 0.0
-    trail = read_storage_folder_trail(folder)
-    data.entries = trail.entries
-    for where in trail.torn:
-        data.problem(f"torn audit line skipped at {where}")
-    for where in trail.corrupt:
-        data.problem(f"malformed audit line skipped at {where}")
-    if not trail.entries:
-        data.problem(f"{folder}: no audit trail under options_bot/audit/")
-    _load_charts(folder / CHARTS_KEY, data)
+    state, charts = folder / STATE_KEY, folder / CHARTS_KEY
+    _apply_snapshot(_read(state), str(state), data)
+    _apply_trail(read_storage_folder_trail(folder), str(folder), data)
+    if charts.is_file():
+        _apply_charts(_read(charts), str(charts), data)
     return data
 
 
-def _load_charts(path: Path, data: RunData) -> None:
-    if not path.is_file():
+def load_object_store(store: TextObjectStore, data: RunData | None = None) -> RunData:
+    """The same keys through an Object Store API (``QuantBook().object_store`` in LEAN research)."""
+    data = data or RunData()
+    data.sources.append("Object Store (API)")
+    _apply_snapshot(store.read(STATE_KEY) if store.contains_key(STATE_KEY) else None, STATE_KEY, data)
+    _apply_trail(read_object_store_trail(store), "the Object Store", data)
+    if store.contains_key(CHARTS_KEY):
+        _apply_charts(store.read(CHARTS_KEY), CHARTS_KEY, data)
+    return data
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+
+
+def _apply_snapshot(text: str | None, where: str, data: RunData) -> None:
+    if text is None:
+        data.problem(f"{where}: no state snapshot; equity and parameters come from elsewhere or are missing")
         return
     try:
-        raw = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        snap = parse_state_snapshot(text)
+    except SnapshotFormatError as exc:
+        data.problem(f"{where}: unreadable snapshot ({exc})")
+        return
+    data.snapshot = snap
+    data.equity = data.equity or [(t if t.tzinfo else t.replace(tzinfo=UTC), v)
+                                  for t, v in snap.equity_history if math.isfinite(v)]
+    data.start_equity = data.start_equity or _float(snap.parameters.get("cash"))
+    data.risk_free_rate = _float(snap.parameters.get("risk_free_rate")) or 0.0
+
+
+def _apply_trail(trail: AuditTrail, where: str, data: RunData) -> None:
+    data.entries = trail.entries
+    for location in trail.torn:
+        data.problem(f"torn audit line skipped at {location}")
+    for location in trail.corrupt:
+        data.problem(f"malformed audit line skipped at {location}")
+    if not trail.entries:
+        data.problem(f"{where}: no audit trail under options_bot/audit/")
+
+
+def _apply_charts(text: str, where: str, data: RunData) -> None:
+    try:
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        data.problem(f"{path}: not JSON ({exc}); Greeks over time are missing")
+        data.problem(f"{where}: not JSON ({exc}); Greeks over time are missing")
         return
     series = raw.get("series", {}) if isinstance(raw, dict) else {}
     for name, points in series.items() if isinstance(series, dict) else []:
         parsed, dropped = parse_points(points)
         if dropped:
-            data.problem(f"{path}: {dropped} bad points dropped from {name}")
+            data.problem(f"{where}: {dropped} bad points dropped from {name}")
         data.series[str(name)] = parsed
 
 

@@ -30,8 +30,8 @@ def test_a_harness_run_gives_one_self_contained_html_and_pngs(storage, tmp_path,
     page = (out / "report.html").read_text(encoding="utf-8")
     assert f"report: {out / 'report.html'}" in capsys.readouterr().out
     assert re.findall(r"(?:src|href)=['\"](?!data:)", page) == []  # no external asset
-    assert page.count("src='data:image/png;base64,") >= 3  # equity, drawdown, P&L by reason
-    for name in ("equity", "drawdown", "pnl_by_reason"):
+    assert page.count("src='data:image/png;base64,") == 4  # equity, drawdown, Greeks, P&L by reason
+    for name in ("equity", "drawdown", "greeks", "pnl_by_reason"):  # greeks: from the plotted series
         assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG")
     assert "Sharpe Ratio" in page and "Sortino Ratio" in page and "Calmar Ratio" in page
     assert "P&amp;L by exit reason" in page and "stop_loss" in page
