@@ -11,7 +11,7 @@ import pytest
 
 from harness.runner import run
 from reports.__main__ import main
-from reports.sources import RunData, load_result, load_storage
+from reports.sources import RunData, load_object_store, load_result, load_storage
 from utils.object_store_schema import CHARTS_KEY, STATE_KEY
 
 
@@ -94,3 +94,16 @@ def test_a_result_file_with_leans_names_feeds_the_statistics(tmp_path):
     assert [v for _, v in data.equity] == [100_000, 101_000, 102_000, 103_000]  # the close of each candle
     assert data.series["net_delta"][0][1] == 12.5
     assert data.start_equity == 100_000
+
+
+def test_lean_research_reads_the_same_report_through_the_object_store_api(storage):
+    from harness.object_store import ObjectStore  # the harness's LEAN ObjectStore over the folder
+    from reports.report import build_report
+
+    through_api = build_report(load_object_store(ObjectStore(storage)))
+    from_folder = build_report(load_storage(storage))
+
+    assert through_api.problems == [] and from_folder.problems == []
+    assert through_api.statistics == from_folder.statistics
+    assert through_api.trade_summary == from_folder.trade_summary
+    assert through_api.series.keys() == from_folder.series.keys() and through_api.series["vega"]
