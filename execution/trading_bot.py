@@ -280,7 +280,8 @@ class TradingBot:
             update.client_id or str(update.order_id), update.symbol, update.fill_quantity, update.fill_price,
             working.filled_quantity if working else update.fill_quantity,
             working.average_fill_price if working else update.fill_price, update.state.value,
-            slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id)
+            slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id,
+            is_assignment=update.is_assignment)
         if opening:
             self._opened(position, update)
         elif realized:

@@ -10,8 +10,10 @@ comes from the order it belongs to:
   ``stop_loss``, ``expiry_guard``, ``roll`` (a roll that could not roll closes as ``roll``),
   ``external`` (a person's or an agent's request: the reason names the actor type);
 - a roll leg (the order id is the roll id of a ``roll.start``): ``roll``;
-- a fill of no order the bot placed: ``assignment`` when it moves at a price, ``expiry`` when it
-  settles at 0 (LEAN's exercise model books an expiring contract's order at 0).
+- ``assignment`` when LEAN flagged the fill ``is_assignment`` (``metadata.is_assignment``); a fill
+  of no order the bot placed otherwise: ``expiry`` when it settles at 0 (LEAN's exercise model
+  books an expiring contract at 0), ``assignment`` when it moves at a price. An assignment's P&L
+  here is the option leg's; the delivered shares are another security (audited as unmatched).
 
 Entry facts for the buckets: DTE at entry from the contract's expiry and the fill time, delta from
 ``trade.open``'s ``metadata.at_entry`` (LEAN's delta at order time; ``None`` when LEAN had none),
@@ -204,7 +206,9 @@ class _Replay:
             return
         qty, fee = int(quantity), _number(meta.get("fee")) or 0.0
         order = self.orders.get(entry.resource_id)
-        if entry.resource_id in self.rolls:
+        if meta.get("is_assignment") is True:
+            purpose, order_type = "assignment", "exercise"
+        elif entry.resource_id in self.rolls:
             self.rolls[entry.resource_id]["fills"].append((qty, price))
             purpose, order_type = "roll", "combo"
         elif order is not None:

@@ -80,6 +80,17 @@ def sample_trail() -> list[AuditEntry]:
     return t.entries
 
 
+def test_a_fill_lean_flags_as_assignment_is_an_assignment_even_at_zero():
+    t = Trail()
+    t.submit("C1", PUT, -1, "entry", "C1")
+    t.fill("C1", PUT, -1, 4.00, fee=0.0, correlation="C1")
+    t.add(AuditAction.ORDER_FILL, "91", meta={"symbol": PUT, "fill_quantity": 1, "fill_price": 0.0, "fee": 0.0,
+                                              "is_assignment": True})
+    ledger = build_ledger(t.entries)
+    assert ledger.trades[0].exit_reason == "assignment"
+    assert tables.trade_summary(ledger)["assignments"] == 1 and tables.trade_summary(ledger)["expired"] == 0
+
+
 def test_expiry_is_read_from_the_option_symbol():
     assert expiry_of(PUT).isoformat() == "2016-02-19"
     assert expiry_of("not an option") is None

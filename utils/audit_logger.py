@@ -186,7 +186,9 @@ class AuditLogger:
     def log_order_fill(self, order_id: str, symbol: str, fill_quantity: int, fill_price: float,
                        filled_quantity: int, average_price: float, status: str,
                        slippage_pct: float | None = None, fee: float = 0.0,
-                       correlation_id: str | None = None) -> AuditEntry:
+                       correlation_id: str | None = None, is_assignment: bool = False) -> AuditEntry:
+        """``is_assignment`` (LEAN's OrderEvent flag, a short option exercised against us) is kept
+        in the metadata only when set."""
         return self.log(
             AuditAction.ORDER_FILL, f"Order filled: {fill_quantity:+d} {symbol} @ {fill_price}",
             resource_type="order", resource_id=order_id,
@@ -194,7 +196,7 @@ class AuditLogger:
                          "average_price": average_price},
             correlation_id=correlation_id,
             metadata={"symbol": symbol, "fill_quantity": fill_quantity, "fill_price": fill_price, "fee": fee,
-                      "slippage_pct": slippage_pct})
+                      "slippage_pct": slippage_pct, **({"is_assignment": True} if is_assignment else {})})
 
     def log_order_reject(self, order_id: str, symbol: str, reason: str,
                          correlation_id: str | None = None,
