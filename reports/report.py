@@ -53,6 +53,7 @@ def build_report(data: RunData, title: str = "Options bot report") -> Report:
         "P&L by exit reason": tables.pnl_by_exit_reason(ledger),
         "P&L by DTE at entry (closed trades)": tables.pnl_by_dte_bucket(ledger),
         "P&L by |delta| at entry (closed trades)": tables.pnl_by_delta_bucket(ledger),
+        "P&L by month (closing fills)": tables.pnl_by_month(ledger),
         "Slippage vs mid by order type": tables.slippage_by_order_type(ledger),
         "Rolls (credit > 0, debit < 0)": tables.rolls_frame(ledger),
         "Fees by order purpose": tables.fees_by_purpose(ledger),

@@ -91,6 +91,13 @@ def pnl_by_exit_reason(ledger: TradeLedger) -> pd.DataFrame:
     return table
 
 
+def pnl_by_month(ledger: TradeLedger) -> pd.DataFrame:
+    """Closing fills by the month they happened in (UTC), gross of fees."""
+    exits = exits_frame(ledger)
+    exits["month"] = [f"{t:%Y-%m}" for t in exits["time"]]
+    return summarise(exits, "month")
+
+
 def closed_trades(ledger: TradeLedger) -> pd.DataFrame:
     trades = trades_frame(ledger)
     return trades[trades["closed"]] if not trades.empty else trades

@@ -136,6 +136,14 @@ def test_win_rate_profit_factor_and_expectancy_per_bucket():
     assert by_dte.loc["61+", "count"] == 1
 
 
+def test_pnl_by_month_adds_up_the_closing_fills():
+    by_month = tables.pnl_by_month(build_ledger(sample_trail()))
+    assert list(by_month.index) == ["2016-01"]
+    assert by_month.loc["2016-01", "pnl"] == pytest.approx(100 - 400 + 100 + 200 + 600)
+    assert by_month.loc["2016-01", "count"] == 5
+    assert tables.pnl_by_month(build_ledger([])).empty
+
+
 def test_slippage_against_the_mid_per_order_type():
     ledger = build_ledger(sample_trail())
     table = tables.slippage_by_order_type(ledger)
