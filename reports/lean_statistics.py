@@ -9,8 +9,12 @@
 - ``PortfolioStatistics.cs``: years = (last - first equity time) in days / 365; Sharpe and Sortino
   are 0 when their deviation is 0; nothing but start/end equity is computed with fewer than 2
   daily returns.
-- ``StatisticsBuilder.cs``: the daily performance series is the day-over-day change of the daily
-  equity (252 trading days per year by default).
+- ``Engine/Results/BaseResultsHandler.cs``: the daily performance is the change of the portfolio
+  value from one midnight sample to the next (here: from one day's last point to the next day's,
+  the first from the starting equity), 252 trading days per year by default; the equity series the
+  drawdown and the years are measured on is the sampled "Strategy Equity" chart, which starts with
+  the starting equity (here: every point given, after the starting equity at midnight UTC of the
+  first day). LEAN rounds the drawdown to 3 decimals; here it is not rounded.
 
 LEAN has no Calmar ratio; here it is the usual CAGR / maximum drawdown (0 without a drawdown).
 LEAN's risk-free rate comes from its interest-rate model; here it is a constant the caller gives
@@ -130,7 +134,10 @@ def portfolio_statistics(equity: Sequence[tuple[datetime, float]], start_equity:
     returns = daily_returns(daily, start_equity)
     if start_equity == 0 or len(returns) < 2:
         return PortfolioStatistics(start_equity, end, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, len(returns))
-    years = (daily[-1][0] - daily[0][0]).total_seconds() / 86400 / 365
+    first = daily[0][0]
+    curve = [(first.replace(hour=0, minute=0, second=0, microsecond=0), start_equity),
+             *sorted(clean, key=lambda p: p[0])]
+    years = (curve[-1][0] - curve[0][0]).total_seconds() / 86400 / 365
     cagr = compounding_annual_performance(start_equity, end, years)
     variance = annual_variance(returns, days_per_year)
     deviation = math.sqrt(variance)
@@ -138,7 +145,7 @@ def portfolio_statistics(equity: Sequence[tuple[datetime, float]], start_equity:
     sharpe = 0.0 if deviation == 0 else (performance - risk_free_rate) / deviation
     downside = math.sqrt(annual_variance([r for r in returns if r < 0], days_per_year))
     sortino = 0.0 if downside == 0 else (performance - risk_free_rate) / downside
-    drawdown, recovery = drawdown_metrics(daily)
+    drawdown, recovery = drawdown_metrics(curve)
     calmar = 0.0 if drawdown == 0 else cagr / drawdown
     return PortfolioStatistics(start_equity, end, end / start_equity - 1.0, cagr, drawdown, recovery, sharpe,
                                sortino, calmar, deviation, variance, len(returns))

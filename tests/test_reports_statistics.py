@@ -3,7 +3,9 @@
 AnnualVariance with MathNet's sample variance, AnnualDownsideVariance over returns < 0,
 SharpeRatio, CalculateDrawdownMetrics) and ``Common/Statistics/PortfolioStatistics.cs`` (years =
 days / 365 between the first and last equity point; Sharpe/Sortino 0 without deviation; nothing
-with fewer than 2 returns). Every expected number is worked out by hand below."""
+with fewer than 2 returns); daily performance from midnight to midnight and the equity curve
+starting at the starting equity as in ``Engine/Results/BaseResultsHandler.cs``. Every expected
+number is worked out by hand below."""
 
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ def test_ratios_of_a_three_day_curve_match_leans_formulas():
     assert stats.sharpe_ratio == pytest.approx((annual_perf - rf) / math.sqrt(annual_var))
     # downside: the one return below 0 -> fewer than 2 values -> variance NaN -> 0 -> Sortino 0 (LEAN)
     assert stats.sortino_ratio == 0.0
-    assert stats.drawdown == pytest.approx(0.10)  # 110 -> 99
-    assert stats.drawdown_recovery_days == 2  # peak on the 4th, back above it on the 6th
-    years = 2 / 365  # first to last daily point
+    assert stats.drawdown == pytest.approx(0.10)  # 110 -> 99 (130 -> 121 intraday is only 6.9 %)
+    assert stats.drawdown_recovery_days == 1  # peak 4th 21:00, above it 6th 14:00: 41 hours, whole days
+    years = (2 + 21 / 24) / 365  # from the starting equity (4th, midnight) to the last point (6th, 21:00)
     assert stats.compounding_annual_return == pytest.approx(1.21 ** (1 / years) - 1)
     assert stats.calmar_ratio == pytest.approx(stats.compounding_annual_return / 0.10)
     assert stats.net_profit == pytest.approx(0.21)
@@ -57,7 +59,7 @@ def test_sortino_uses_only_the_losing_days():
     stats = portfolio_statistics(equity, 100.0)
 
     assert stats.sortino_ratio == pytest.approx(perf / math.sqrt(down_var))
-    assert stats.drawdown == pytest.approx(0.03)  # the start (100) is not an equity point: peak 100 on the 5th
+    assert stats.drawdown == pytest.approx(0.03)  # from 100 (the start, and again on the 5th) to 97
 
 
 def test_fewer_than_two_returns_give_zero_ratios_not_an_error():
@@ -77,3 +79,11 @@ def test_drawdown_is_measured_from_the_running_peak():
     worst, recovery = drawdown_metrics(curve)
     assert worst == pytest.approx(0.25)  # 120 -> 90
     assert recovery == 2  # from the 5th's peak to the 7th
+
+
+def test_drawdown_counts_intraday_points_and_the_starting_equity():
+    # closes only rise (100 -> 101 -> 102) but the 4th dipped to 90 at 15:00: LEAN's sampled equity sees it
+    equity = [(day(4, 15), 90.0), (day(4), 101.0), (day(5), 102.0)]
+    stats = portfolio_statistics(equity, 100.0)
+    assert stats.drawdown == pytest.approx(0.10)
+    assert stats.daily_returns == 2 and stats.net_profit == pytest.approx(0.02)
