@@ -36,9 +36,9 @@ def frame_html(frame: pd.DataFrame) -> str:
     names = [str(n) for n in frame.index.names if n is not None]
     head = "".join(f"<th>{html.escape(n)}</th>" for n in [*(names or [""]), *map(str, frame.columns)])
     rows = []
-    for index, row in frame.iterrows():
+    for index, *values in frame.itertuples(index=True, name=None):  # keeps each column's dtype (ints stay ints)
         keys = index if isinstance(index, tuple) else (index,)
-        cells = "".join(f"<td>{_cell(k)}</td>" for k in keys) + "".join(f"<td>{_cell(v)}</td>" for v in row)
+        cells = "".join(f"<td>{_cell(k)}</td>" for k in keys) + "".join(f"<td>{_cell(v)}</td>" for v in values)
         rows.append(f"<tr>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 

@@ -147,15 +147,14 @@ def trade_summary(ledger: TradeLedger) -> dict[str, float]:
     avg_loss = sum(losses) / len(losses) if losses else 0.0
     ratio = avg_win / abs(avg_loss) if avg_loss else 0.0
     return {
-        "trades": float(len(ledger.trades)), "closed trades": float(len(pnls)),
-        "open trades": float(len(ledger.trades) - len(pnls)),
+        "trades": len(ledger.trades), "closed trades": len(pnls), "open trades": len(ledger.trades) - len(pnls),
         "net P&L of closed trades": sum(pnls), "win rate": win_rate, "profit factor": profit_factor(pnls),
         "expectancy (USD per trade)": sum(pnls) / len(pnls) if pnls else 0.0,
         # LEAN's Expectancy: WinRate x ProfitLossRatio - LossRate (PortfolioStatistics.cs, USD here)
         "expectancy (LEAN ratio)": win_rate * ratio - (1.0 - win_rate) if pnls else 0.0,
-        "assignments": float(sum(1 for f in ledger.fills if f.purpose == "assignment")),
-        "expired": float(sum(1 for f in ledger.fills if f.purpose == "expiry")),
-        "rolls": float(len(ledger.rolls)), "roll net credit": sum(r.actual_credit for r in ledger.rolls),
+        "assignments": sum(1 for f in ledger.fills if f.purpose == "assignment"),
+        "expired": sum(1 for f in ledger.fills if f.purpose == "expiry"),
+        "rolls": len(ledger.rolls), "roll net credit": sum(r.actual_credit for r in ledger.rolls),
         "fees": sum(f.fee for f in ledger.fills),
         "slippage vs mid (USD)": sum(f.slippage_usd or 0.0 for f in ledger.fills),
     }

@@ -107,3 +107,14 @@ def test_lean_research_reads_the_same_report_through_the_object_store_api(storag
     assert through_api.statistics == from_folder.statistics
     assert through_api.trade_summary == from_folder.trade_summary
     assert through_api.series.keys() == from_folder.series.keys() and through_api.series["vega"]
+
+
+def test_html_tables_keep_counts_as_integers_and_show_inf():
+    import pandas as pd
+
+    from reports.html import frame_html
+
+    frame = pd.DataFrame({"count": [2], "pnl": [1085.0], "profit_factor": [float("inf")]},
+                         index=pd.Index(["profit_take L1"], name="reason"))
+    cells = re.findall(r"<td>([^<]*)</td>", frame_html(frame))
+    assert cells == ["profit_take L1", "2", "1,085.00", "inf"]
