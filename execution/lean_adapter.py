@@ -31,7 +31,7 @@ from execution.inbox_consumer import InboxConsumer
 from execution.lean_channels import LeanChannels
 from execution.state_restore import restore_state
 from execution.trading_bot import TradingBot
-from models.audit import AuditAction
+from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
 from models.exceptions import SnapshotFormatError, TradingError
 from models.market_data import ContractQuote, PortfolioView
@@ -178,10 +178,10 @@ class LeanBotAdapter:
         self._underlying = underlying
         self._option = option
         self.broker = LeanBroker(algorithm)
-        self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm),
+        self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm), session_id=f"run-{new_entry_id()[:8]}",
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
         self.bot = TradingBot(config, self.broker, self.audit, limits, rolls)
-        self.channels = LeanChannels(algorithm, object_store_of(algorithm))  # plot, runtime/summary statistics
+        self.channels = LeanChannels(algorithm, object_store_of(algorithm), resume=bool(algorithm.live_mode))
         self._retention_day: date | None = None
         self._chain: OptionChain | None = None
         self._commands: list[InboxRequest] = []

@@ -60,7 +60,9 @@ class ReportingAlgorithm(Protocol):
 
 
 class LeanChannels:
-    def __init__(self, algorithm: ReportingAlgorithm, store: TextObjectStore, min_minutes: int = 60) -> None:
+    def __init__(self, algorithm: ReportingAlgorithm, store: TextObjectStore, min_minutes: int = 60,
+                 resume: bool = False) -> None:
+        """``resume`` (live): continue the series a previous start stored, so a restart keeps them."""
         self._algorithm = algorithm
         self._store = store
         self._every = timedelta(minutes=min_minutes)
@@ -68,6 +70,19 @@ class LeanChannels:
         self._stored_day: object = None
         self.series: dict[str, list[list[object]]] = {key: [] for _, _, key in SERIES}
         self.last_snapshot: StateSnapshot | None = None
+        if resume:
+            self._resume()
+
+    def _resume(self) -> None:
+        try:
+            if not self._store.contains_key(CHARTS_KEY):
+                return
+            stored = json.loads(self._store.read(CHARTS_KEY)).get("series", {})
+            for key, points in self.series.items():
+                points.extend(p for p in stored.get(key, []) if isinstance(p, list) and len(p) == 2)
+        except Exception:  # a torn or foreign file: start the series afresh, keep trading
+            logger.exception("LEAN_CHANNELS_FAILED", extra={"stage": "resume", "key": CHARTS_KEY})
+            self.series = {key: [] for _, _, key in SERIES}
 
     def on_snapshot(self, snapshot: StateSnapshot) -> None:
         """Runtime statistics always; a chart point when one is due; the stored series daily."""

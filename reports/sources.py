@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from models.audit import AuditEntry
+from models.audit import AuditAction, AuditEntry
 from models.exceptions import SnapshotFormatError
 from utils.audit_reader import AuditTrail, read_object_store_trail, read_storage_folder_trail
 from utils.audit_sinks import TextObjectStore
@@ -127,8 +127,30 @@ def _apply_snapshot(text: str | None, where: str, data: RunData) -> None:
     data.risk_free_rate = _float(snap.parameters.get("risk_free_rate")) or 0.0
 
 
+def select_run(entries: list[AuditEntry]) -> tuple[list[AuditEntry], str | None]:
+    """The entries of the run to report on. The Object Store keeps every run's trail (a second
+    backtest of the same days adds chunks beside the first), and the algorithm stamps each run's
+    entries with its own ``session_id``: after a backtest, the last backtest run only; after live
+    runs, every live run (restarts belong to the same deployment). Trails without session ids are
+    returned whole."""
+    starts = [e for e in entries if e.action == AuditAction.SYSTEM_START and e.session_id]
+    if not starts:
+        return entries, None
+    last = max(starts, key=lambda e: (e.timestamp, entries.index(e)))
+    mode = last.metadata.get("mode")
+    keep = ({last.session_id} if mode != "live" else
+            {e.session_id for e in starts if e.metadata.get("mode") == "live"})
+    chosen = [e for e in entries if e.session_id in keep or not e.session_id]
+    other = {e.session_id for e in starts} - keep
+    note = (f"{len(other)} other run(s) in this folder left out (reporting the last {mode} run"
+            f"{'s' if mode == 'live' else ''}; a fresh --storage folder avoids this)") if other else None
+    return chosen, note
+
+
 def _apply_trail(trail: AuditTrail, where: str, data: RunData) -> None:
-    data.entries = trail.entries
+    data.entries, note = select_run(trail.entries)
+    if note:
+        data.problem(note)
     for location in trail.torn:
         data.problem(f"torn audit line skipped at {location}")
     for location in trail.corrupt:

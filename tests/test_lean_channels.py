@@ -100,3 +100,23 @@ def test_a_failing_chart_never_stops_trading(tmp_path, monkeypatch):
     assert engine.algorithm.adapter.bot.counters["positions_opened"] >= 1
     assert any("LEAN_CHANNELS_FAILED" in line for line in result.logs)
     assert recorder_of(engine.algorithm).runtime_statistics  # the rest still reported
+
+
+def test_a_live_restart_continues_the_stored_series_and_a_torn_file_starts_afresh(tmp_path):
+    storage = tmp_path / "live"
+    run(days=1, start=None, seed=7, storage=storage, overrides={}, live_mode=True)
+    first = json.loads((storage / CHARTS_KEY).read_text(encoding="utf-8"))["series"]["equity"]
+    restarted, _ = run(days=1, start=datetime(2015, 12, 24).date(), seed=7, storage=storage, overrides={},
+                       live_mode=True)
+    stored = json.loads((storage / CHARTS_KEY).read_text(encoding="utf-8"))["series"]["equity"]
+    plotted = recorder_of(restarted.algorithm).charts["Portfolio"]["Equity"]
+
+    assert stored[:len(first)] == first and len(stored) == len(first) + len(plotted)
+    assert stored[-1][0].startswith("2015-12-24")
+
+    (storage / CHARTS_KEY).write_text('{"series": {"equity": [["2015', encoding="utf-8")
+    again, result = run(days=1, start=datetime(2015, 12, 28).date(), seed=7, storage=storage, overrides={},
+                        live_mode=True)
+    stored = json.loads((storage / CHARTS_KEY).read_text(encoding="utf-8"))["series"]["equity"]
+    assert len(stored) == len(recorder_of(again.algorithm).charts["Portfolio"]["Equity"])
+    assert any("LEAN_CHANNELS_FAILED" in line for line in result.logs)

@@ -118,3 +118,18 @@ def test_html_tables_keep_counts_as_integers_and_show_inf():
                          index=pd.Index(["profit_take L1"], name="reason"))
     cells = re.findall(r"<td>([^<]*)</td>", frame_html(frame))
     assert cells == ["profit_take L1", "2", "1,085.00", "inf"]
+
+
+def test_a_folder_holding_two_backtests_reports_the_last_run_only(tmp_path):
+    from reports.report import build_report
+
+    twice, once = tmp_path / "twice", tmp_path / "once"
+    for folder in (twice, twice, once):  # the Object Store keeps the first run's audit chunks
+        run(days=3, start=None, seed=7, storage=folder, overrides={})
+
+    doubled, single = load_storage(twice), load_storage(once)
+
+    assert len({e.session_id for e in doubled.entries}) == 1
+    assert "1 other run(s) in this folder left out" in doubled.problems[0]
+    assert build_report(doubled).trade_summary == build_report(single).trade_summary
+    assert single.problems == []

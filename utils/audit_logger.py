@@ -69,8 +69,11 @@ class AuditLogger:
     """Thread-safe audit trail logger over any number of sinks."""
 
     def __init__(self, clock: Callable[[], datetime], sinks: Sequence[AuditSink] = (),
-                 critical_actions: frozenset[AuditAction] = CRITICAL_ACTIONS) -> None:
+                 critical_actions: frozenset[AuditAction] = CRITICAL_ACTIONS, session_id: str | None = None) -> None:
+        """``session_id``: stamped on every entry that gives none (the algorithm: one id per run, so
+        the runs an Object Store folder accumulates can be told apart)."""
         self._clock = clock
+        self._session_id = session_id
         self._sinks = list(sinks)
         self._critical = critical_actions
         self._lock = threading.Lock()
@@ -109,7 +112,7 @@ class AuditLogger:
             timestamp=moment, action=action, description=description, actor=actor,
             actor_type=actor_type, resource_type=resource_type, resource_id=resource_id,
             before_state=before_state, after_state=after_state, reason=reason,
-            ip_address=ip_address, session_id=session_id,
+            ip_address=ip_address, session_id=session_id if session_id is not None else self._session_id,
             correlation_id=correlation_id if correlation_id is not None else _correlation.get(),
             metadata=dict(metadata or {}))
         with self._lock:
