@@ -5,10 +5,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: help setup backtest test lint typecheck pytest bench clean api
+.PHONY: help setup backtest report signoff test lint typecheck pytest bench clean api
 
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
+	@echo "make report    the options report of the last backtest: backtests/report/report.html [ARGS='--storage storage']"
+	@echo "make signoff   paper-trading sign-off sheet from a live Object Store: backtests/signoff.md"
 	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
 	@echo "make bench     every bench/bench_*.py: harness, on_data, Greeks, audit, pre-trade gateway"
 
@@ -22,6 +24,15 @@ setup: $(STAMP)
 
 backtest: $(STAMP)
 	$(PY) -m harness.runner $(ARGS)
+	@echo "  report            make report -> backtests/report/report.html"
+
+# The options report (HTML, PNGs, CSVs) from the Object Store folder and/or a result file.
+report: $(STAMP)
+	$(PY) -m reports $(ARGS)
+
+# The paper-trading sign-off sheet (PASS/FAIL list) from a live Object Store folder.
+signoff: $(STAMP)
+	$(PY) -m reports.signoff $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -28,9 +28,10 @@ from AlgorithmImports import (
 )
 
 from execution.inbox_consumer import InboxConsumer
+from execution.lean_channels import LeanChannels
 from execution.state_restore import restore_state
 from execution.trading_bot import TradingBot
-from models.audit import AuditAction
+from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
 from models.exceptions import SnapshotFormatError, TradingError
 from models.market_data import ContractQuote, PortfolioView
@@ -177,9 +178,10 @@ class LeanBotAdapter:
         self._underlying = underlying
         self._option = option
         self.broker = LeanBroker(algorithm)
-        self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm),
+        self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm), session_id=f"run-{new_entry_id()[:8]}",
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
         self.bot = TradingBot(config, self.broker, self.audit, limits, rolls)
+        self.channels = LeanChannels(algorithm, object_store_of(algorithm), resume=bool(algorithm.live_mode))
         self._retention_day: date | None = None
         self._chain: OptionChain | None = None
         self._commands: list[InboxRequest] = []
@@ -356,8 +358,9 @@ class LeanBotAdapter:
         try:
             now = utc_now_of(self._algorithm)
             mode = "live" if self._algorithm.live_mode else "backtest"
-            text = self.bot.snapshot(now, mode).to_json()
-            return bool(self._algorithm.object_store.save(STATE_KEY, text))
+            snapshot = self.bot.snapshot(now, mode)
+            self.channels.on_snapshot(snapshot)
+            return bool(self._algorithm.object_store.save(STATE_KEY, snapshot.to_json()))
         except Exception as exc:
             logger.exception("STATE_SAVE_FAILED", extra={"key": STATE_KEY})
             self.audit.log_component_failure("state_snapshot", "save", exc, recoverable=True,
@@ -381,6 +384,7 @@ class LeanBotAdapter:
         self.audit.log(AuditAction.SYSTEM_STOP, "End of algorithm", resource_type="algorithm",
                        resource_id=type(self._algorithm).__name__, metadata={"counters": dict(self.bot.counters)})
         self.save_state()
+        self.channels.on_end(dict(self.bot.counters))
 
 
 def object_store_of(algorithm: QCAlgorithm) -> TextObjectStore:

@@ -280,7 +280,8 @@ class TradingBot:
             update.client_id or str(update.order_id), update.symbol, update.fill_quantity, update.fill_price,
             working.filled_quantity if working else update.fill_quantity,
             working.average_fill_price if working else update.fill_price, update.state.value,
-            slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id)
+            slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id,
+            is_assignment=update.is_assignment)
         if opening:
             self._opened(position, update)
         elif realized:
@@ -308,8 +309,11 @@ class TradingBot:
             "quantity": update.fill_quantity, "price": update.fill_price,
             "order_id": update.client_id or str(update.order_id), "strategy": strategy,
             "strike": position.strike, "expiry": position.expiry.isoformat(), "right": position.right.value})
+        contract = self._contracts.get(update.client_id or "")
+        at_entry = {"delta": contract.delta if contract.has_market_greeks else None,
+                    "iv": contract.iv or None, "mid": contract.mid} if contract is not None else None
         self.audit.log_trade_open(position.id, position.symbol, side, update.fill_quantity, update.fill_price,
-                                  strategy=strategy, correlation_id=position.correlation_id)
+                                  strategy=strategy, correlation_id=position.correlation_id, at_entry=at_entry)
 
     def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
         """Count, log and audit a fill another component booked (a roll leg)."""

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from harness.lean_charts import ChartRecorder
 from harness.lean_enums import Resolution
 from harness.lean_orders import Leg, OrderEvent, OrderTicket
 from harness.lean_securities import (
@@ -38,6 +39,7 @@ class QCAlgorithm:
         self.start_date = datetime(1998, 1, 1)
         self.end_date = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
         self._time = self.start_date
+        self._lean_charts = ChartRecorder()  # plot / runtime / summary statistics (lean_charts.recorder_of)
 
     # -- wiring (harness only; not LEAN API) --------------------------------------------------
     def _attach(self, engine: HarnessEngine) -> None:
@@ -131,6 +133,16 @@ class QCAlgorithm:
         if not hasattr(type, "run"):
             raise ValueError(f"{type.__name__} has no run(algorithm) method")
         self._require_engine()._commands[type.__name__] = type
+
+    # -- charts and statistics (harness/lean_charts.py) -------------------------------------
+    def plot(self, chart: str, series: str, value: float) -> None:
+        self._lean_charts.plot(self.utc_time, chart, series, value)
+
+    def set_runtime_statistic(self, name: str, value: str | float) -> None:
+        self._lean_charts.set_runtime_statistic(name, value)
+
+    def set_summary_statistic(self, name: str, value: str | float) -> None:
+        self._lean_charts.set_summary_statistic(name, value)
 
     # -- logging ---------------------------------------------------------------------------
     def log(self, message: str) -> None:

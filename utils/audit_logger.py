@@ -70,8 +70,11 @@ class AuditLogger:
     """Thread-safe audit trail logger over any number of sinks."""
 
     def __init__(self, clock: Callable[[], datetime], sinks: Sequence[AuditSink] = (),
-                 critical_actions: frozenset[AuditAction] = CRITICAL_ACTIONS) -> None:
+                 critical_actions: frozenset[AuditAction] = CRITICAL_ACTIONS, session_id: str | None = None) -> None:
+        """``session_id``: stamped on every entry that gives none (the algorithm: one id per run, so
+        the runs an Object Store folder accumulates can be told apart)."""
         self._clock = clock
+        self._session_id = session_id
         self._sinks = list(sinks)
         self._critical = critical_actions
         self._lock = threading.Lock()
@@ -113,7 +116,7 @@ class AuditLogger:
             timestamp=moment, action=action, description=description, actor=actor,
             actor_type=actor_type, resource_type=resource_type, resource_id=resource_id,
             before_state=before_state, after_state=after_state, reason=reason,
-            ip_address=ip_address, session_id=session_id,
+            ip_address=ip_address, session_id=session_id if session_id is not None else self._session_id,
             correlation_id=correlation_id if correlation_id is not None else _correlation.get(),
             metadata=dict(metadata or {}))
         with self._lock:
@@ -160,14 +163,17 @@ class AuditLogger:
     def log_trade_open(self, trade_id: str, symbol: str, side: str, quantity: int, price: float,
                        actor: str = "system", actor_type: str = "system", strategy: str | None = None,
                        confidence: float | None = None, reasoning: str | None = None,
-                       correlation_id: str | None = None) -> AuditEntry:
+                       correlation_id: str | None = None, at_entry: dict[str, Any] | None = None) -> AuditEntry:
+        """``at_entry``: what the contract looked like when the order was placed (delta, iv, mid),
+        kept in the metadata for the reports' buckets."""
         return self.log(
             AuditAction.TRADE_OPEN, f"Opened {side} {quantity} {symbol} @ {price}",
             actor=actor, actor_type=actor_type, resource_type="trade", resource_id=trade_id,
             after_state={"symbol": symbol, "side": side, "quantity": quantity, "price": price,
                          "status": "open"},
             correlation_id=correlation_id,
-            metadata={"strategy": strategy, "confidence": confidence, "reasoning": reasoning})
+            metadata={"strategy": strategy, "confidence": confidence, "reasoning": reasoning,
+                      **({"at_entry": at_entry} if at_entry else {})})
 
     def log_trade_close(self, trade_id: str, symbol: str, realized_pnl: float, fees: float,
                         reason: str, correlation_id: str | None = None) -> AuditEntry:
@@ -191,7 +197,9 @@ class AuditLogger:
     def log_order_fill(self, order_id: str, symbol: str, fill_quantity: int, fill_price: float,
                        filled_quantity: int, average_price: float, status: str,
                        slippage_pct: float | None = None, fee: float = 0.0,
-                       correlation_id: str | None = None) -> AuditEntry:
+                       correlation_id: str | None = None, is_assignment: bool = False) -> AuditEntry:
+        """``is_assignment`` (LEAN's OrderEvent flag, a short option exercised against us) is kept
+        in the metadata only when set."""
         return self.log(
             AuditAction.ORDER_FILL, f"Order filled: {fill_quantity:+d} {symbol} @ {fill_price}",
             resource_type="order", resource_id=order_id,
@@ -199,7 +207,7 @@ class AuditLogger:
                          "average_price": average_price},
             correlation_id=correlation_id,
             metadata={"symbol": symbol, "fill_quantity": fill_quantity, "fill_price": fill_price, "fee": fee,
-                      "slippage_pct": slippage_pct})
+                      "slippage_pct": slippage_pct, **({"is_assignment": True} if is_assignment else {})})
 
     def log_order_reject(self, order_id: str, symbol: str, reason: str,
                          correlation_id: str | None = None,

@@ -25,6 +25,8 @@ STATE_KIND = "options_bot_state"
 
 KEY_ROOT = "options_bot"
 STATE_KEY = f"{KEY_ROOT}/state.json"
+# Series the algorithm plots to LEAN (equity, portfolio Greeks, slippage, state), kept for reports.
+CHARTS_KEY = f"{KEY_ROOT}/charts.json"
 
 # LEAN's LocalObjectStore path rule, verbatim.
 LEAN_KEY_PATTERN = re.compile(r"^\.?[a-zA-Z0-9\\/_#\-\$= ]+\.?[a-zA-Z0-9]*$")
