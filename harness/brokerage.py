@@ -18,27 +18,50 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
+from harness.expiry import ExpiryHandling
 from harness.lean_enums import FINAL_STATUSES, OptionRight, OrderStatus, OrderType, SecurityType
 from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
 from harness.lean_securities import SecurityManager, SecurityPortfolioManager
 from harness.lean_symbols import Symbol
 from harness.market import SyntheticMarket
+from harness.statistics import FillRecord
 
 
 @dataclass(frozen=True)
 class FeeModel:
-    per_contract: float = 0.65
+    """LEAN's default for US equities and equity options, ``InteractiveBrokersFeeModel``
+    [Common/Orders/Fees/InteractiveBrokersFeeModel.cs]: options $0.65 a contract at a premium
+    of $0.10 or more, $0.50 from $0.05, $0.25 below (the order's price: its limit, else the bid
+    or ask), at least $1 an order; equities $0.005 a share, at least $1, at most 0.5 % of the
+    trade value; option exercise and assignment are free."""
+
+    per_contract: float | None = None  # a flat option rate instead of IB's tiers (tests)
     per_share: float = 0.005
     min_per_order: float = 1.0
+    max_equity_rate: float = 0.005
+    option_tiers: tuple[tuple[float, float], ...] = ((0.10, 0.65), (0.05, 0.50), (0.0, 0.25))
 
-    def fee(self, order: Order, fill_quantity: float, first_fill: bool) -> float:
-        """The fee of this fill: the order pays max(rate x quantity, minimum) once in total."""
-        rate = self.per_contract if order.symbol.security_type == SecurityType.OPTION else self.per_share
-        before = 0.0 if first_fill else max(rate * abs(order._filled_quantity), self.min_per_order)
-        after = max(rate * (abs(order._filled_quantity) + abs(fill_quantity)), self.min_per_order)
-        return after - before
+    def option_rate(self, premium: float) -> float:
+        if self.per_contract is not None:
+            return self.per_contract
+        return next(rate for floor, rate in self.option_tiers if premium >= floor or floor == 0.0)
+
+    def order_fee(self, order: Order, quantity: float, price: float) -> float:
+        """The fee LEAN charges for ``quantity`` of ``order`` at ``price``."""
+        if order.type == OrderType.OPTION_EXERCISE:
+            return 0.0
+        if order.symbol.security_type == SecurityType.OPTION:
+            premium = order._limit_price if order._limit_price is not None else price
+            return max(abs(quantity) * self.option_rate(premium), self.min_per_order)
+        fee = max(abs(quantity) * self.per_share, self.min_per_order)
+        return min(fee, self.max_equity_rate * abs(quantity) * price) if price > 0 else fee
+
+    def fee(self, order: Order, fill_quantity: float, first_fill: bool, price: float = 1.0) -> float:
+        """The fee of this fill: the order pays its whole fee once in total (split over fills)."""
+        before = 0.0 if first_fill else self.order_fee(order, order._filled_quantity, price)
+        return self.order_fee(order, order._filled_quantity + fill_quantity, price) - before
 
 
 @dataclass(frozen=True)
@@ -76,7 +99,7 @@ class FillScript:
         return None
 
 
-class HarnessBrokerage:
+class HarnessBrokerage(ExpiryHandling):
     def __init__(self, securities: SecurityManager, portfolio: SecurityPortfolioManager,
                  market: Callable[[], SyntheticMarket], clock: Callable[[], datetime],
                  utc_clock: Callable[[], datetime], emit: Callable[[OrderEvent], None],
@@ -96,6 +119,11 @@ class HarnessBrokerage:
         self._partial_limits: dict[int, PartialFill] = {}
         self.fill_count = 0
         self.fees_paid = 0.0
+        # LEAN data replay: next market close after a local time (market-on-close fills) and
+        # the handler for assignments (QCAlgorithm.on_assignment_order_event)
+        self.market_close_after: Callable[[datetime], datetime] | None = None
+        self.fill_records: list[FillRecord] = []  # every fill, for LEAN's statistics
+        self.on_assignment: Callable[[OrderEvent], None] | None = None
 
     # -- submission ------------------------------------------------------------------------
     def _new_order(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str,
@@ -118,7 +146,7 @@ class HarnessBrokerage:
         if order._limit_price is not None and not (math.isfinite(order._limit_price) and order._limit_price >= 0):
             return "Limit price must be a finite, non-negative number"
         bid, ask = self._market().quote(order.symbol)
-        if bid <= 0 and ask <= 0:
+        if bid <= 0 and ask <= 0 and self._securities[order.symbol].price <= 0:
             return f"No price for {order.symbol}: the security has no data yet"
         return self._buying_power_reason(order, bid, ask)
 
@@ -152,10 +180,11 @@ class HarnessBrokerage:
 
     def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0,
                fill_quantity: float = 0.0, fee: float = 0.0, message: str = "",
-               is_assignment: bool = False) -> OrderEvent:
-        return OrderEvent(order.id, order.symbol, self._utc(), status, order.direction, fill_price,
+               is_assignment: bool = False, is_in_the_money: bool = False,
+               symbol: Symbol | None = None) -> OrderEvent:
+        return OrderEvent(order.id, symbol or order.symbol, self._utc(), status, order.direction, fill_price,
                           fill_quantity, order.quantity, OrderFee(CashAmount(fee)), is_assignment,
-                          message, order._limit_price, self._ticket(order))
+                          message, order._limit_price, self._ticket(order), is_in_the_money)
 
     def _submit(self, order: Order) -> None:
         reason = self._invalid_reason(order)
@@ -178,6 +207,13 @@ class HarnessBrokerage:
         self._submit(order)
         return self._ticket(order)
 
+    def market_on_close_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        """Fills at the first slice at or after the next market close following the order time,
+        at that bar's close on the order's side [FillModel.cs MarketOnCloseFill]."""
+        order = self._new_order(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag)
+        self._submit(order)
+        return self._ticket(order)
+
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str) -> OrderTicket:
         order = self._new_order(symbol, quantity, OrderType.LIMIT, tag, limit_price)
         self._submit(order)
@@ -187,6 +223,9 @@ class HarnessBrokerage:
                     tag: str) -> list[OrderTicket]:
         if not legs:
             raise ValueError("A combo order needs at least one leg")
+        if limit_price is not None and limit_price == 0:
+            # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException before any order exists
+            raise ValueError("ComboLimitOrder requires a limit price")
         kind = OrderType.COMBO_MARKET if limit_price is None else OrderType.COMBO_LIMIT
         group = self._next_group
         self._next_group += 1
@@ -228,13 +267,18 @@ class HarnessBrokerage:
 
     # -- fills -----------------------------------------------------------------------------
     def _side_price(self, order: Order) -> float:
+        """Buys at the ask, sells at the bid; without a quote, LEAN's best effort is the last
+        price (an equity day without quote bars)."""
         bid, ask = self._market().quote(order.symbol)
-        return ask if order._remaining > 0 else max(bid, 0.0)
+        price = ask if order._remaining > 0 else max(bid, 0.0)
+        if bid <= 0 and ask <= 0:
+            price = self._securities[order.symbol].price if order.symbol in self._securities else 0.0
+        return price
 
     def _fill(self, order: Order, quantity: float, price: float, message: str = "",
               is_assignment: bool = False, charge_fee: bool = True) -> None:
         first = order._filled_quantity == 0
-        fee = self.fees.fee(order, quantity, first) if charge_fee else 0.0
+        fee = self.fees.fee(order, quantity, first, price) if charge_fee else 0.0
         security = self._securities[order.symbol]
         multiplier = security.symbol_properties.contract_multiplier
         security.holdings._apply_fill(quantity, price, fee)
@@ -246,6 +290,7 @@ class HarnessBrokerage:
         order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
         self.fill_count += 1
         self.fees_paid += fee
+        self.fill_records.append(FillRecord(self._clock(), order.symbol.value, quantity, price, multiplier, fee))
         self._emit(self._event(order, order.status, price, quantity, fee, message, is_assignment))
 
     def on_slice(self) -> None:
@@ -259,10 +304,18 @@ class HarnessBrokerage:
                 groups.setdefault(order._group_id, []).append(order)
             elif order.type == OrderType.LIMIT:
                 self._work_limit(order)
+            elif order.type == OrderType.MARKET_ON_CLOSE:
+                self._work_market_on_close(order)
             else:  # remainder of a partially filled market order
                 self._fill(order, order._remaining, self._side_price(order))
         for legs in groups.values():
             self._work_combo_limit(legs)
+
+    def _work_market_on_close(self, order: Order) -> None:
+        close_after = self.market_close_after
+        if close_after is None or self._clock() < close_after(order.time):
+            return
+        self._fill_with_script(order, self._side_price(order))
 
     def _crossed(self, quantity: float, price: float, limit: float) -> bool:
         return price <= limit if quantity > 0 else price >= limit
@@ -295,21 +348,3 @@ class HarnessBrokerage:
         if self._crossed(group_quantity, net, limit):
             for order in legs:
                 self._fill_with_script(order, self._side_price(order))
-
-    # -- expiry ----------------------------------------------------------------------------
-    def settle_expiries(self, day: date) -> None:
-        """Close every option held that expires ``day`` at its intrinsic value, in cash."""
-        market = self._market()
-        for security in list(self._securities.values()):
-            symbol, held = security.symbol, security.holdings.quantity
-            if symbol.security_type != SecurityType.OPTION or held == 0 or symbol.id.date.date() != day:
-                continue
-            for order in self.orders.values():
-                if order.symbol == symbol and order.status not in FINAL_STATUSES:
-                    self.cancel(order.id)
-            intrinsic = market.intrinsic(symbol)
-            order = self._new_order(symbol, -held, OrderType.OPTION_EXERCISE, "Option expiry settlement")
-            order.status = OrderStatus.SUBMITTED
-            outcome = "exercised/assigned, cash-settled at intrinsic" if intrinsic > 0 else "expired worthless"
-            self._fill(order, -held, intrinsic, message=f"Option {outcome}",
-                       is_assignment=intrinsic > 0 and held < 0, charge_fee=False)

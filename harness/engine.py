@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.brokerage import FeeModel, HarnessBrokerage
-from harness.calendar import trading_days_between
 from harness.lean_commands import build_command
 from harness.lean_data import (
     OptionChain,
@@ -28,6 +27,7 @@ from harness.lean_symbols import Symbol
 from harness.market import MINUTES_PER_DAY, MarketConfig, SyntheticMarket
 from harness.object_store import ObjectStore
 from harness.qc_algorithm import QCAlgorithm
+from harness.trading_calendar import trading_days_between
 
 OPEN = time(9, 30)
 OPTION_PROPERTIES = SymbolProperties(contract_multiplier=100.0, minimum_price_variation=0.01)
@@ -72,6 +72,7 @@ class HarnessEngine:
             self.algorithm.securities, self.algorithm.portfolio, self.market,
             lambda: self.algorithm.time, lambda: self.algorithm.utc_time, self._deliver, fees)
         self.algorithm._attach(self)
+        self.brokerage.on_assignment = self.algorithm.on_assignment_order_event
 
     # -- subscriptions -------------------------------------------------------------------
     def market(self) -> SyntheticMarket:

@@ -9,9 +9,10 @@ LEAN each such read crosses the Python/.NET boundary).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -146,8 +147,22 @@ class OptionChain:
         return len(self.contracts)
 
 
+class KeyValuePair:
+    """What iterating a LEAN dictionary from Python yields (``kvp.key``, ``kvp.value``)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Any, value: Any) -> None:
+        self.key = key
+        self.value = value
+
+
 class OptionChains(dict):  # type: ignore[type-arg]
-    """``slice.option_chains``: canonical option Symbol -> OptionChain (``get`` returns None)."""
+    """``slice.option_chains``: canonical option Symbol -> OptionChain (``get`` returns None).
+    Iterating it yields key/value pairs, as LEAN's DataDictionary does in Python."""
+
+    def __iter__(self) -> Iterator[KeyValuePair]:  # type: ignore[override]
+        return (KeyValuePair(k, v) for k, v in self.items())
 
 
 class Slice:
@@ -172,50 +187,81 @@ class ListedContract:
 class OptionFilterUniverse:
     """What ``option.set_filter(lambda u: ...)`` receives: the day's listed contracts.
 
-    ``strikes(-k, k)`` keeps k strikes below and above the at-the-money strike (LEAN counts
-    unique listed strikes relative to the one closest to the underlying price);
-    ``expiration(min_days, max_days)`` keeps expiries in that window of calendar days.
-    Weeklys are in by default (LEAN's default filter); ``include_weeklys`` is accepted.
+    As LEAN's ``OptionFilterUniverse``/``ContractSecurityFilterUniverse``: ``strikes(-k, k)``
+    binary-searches the underlying price among the unique strikes of the contracts still in the
+    universe (an exact hit is the centre; otherwise the next strike above is the centre and the
+    upper bound moves one down); ``expiration(min, max)`` keeps expiries between today + min and
+    today + max days; weeklys are in by default, ``standards_only`` keeps standard (monthly)
+    expiries only, and the expiry-type filter is applied after the algorithm's filter.
     """
 
-    def __init__(self, contracts: list[ListedContract], underlying_price: float, today: date) -> None:
+    def __init__(self, contracts: list[ListedContract], underlying_price: float, today: date,
+                 standards_only: bool = False) -> None:
         self._contracts = contracts
         self._price = underlying_price
         self._today = today
+        self._standards_only = standards_only
 
     @property
     def contracts(self) -> list[ListedContract]:
         return list(self._contracts)
 
     def _with(self, keep: Callable[[ListedContract], bool]) -> OptionFilterUniverse:
-        return OptionFilterUniverse([c for c in self._contracts if keep(c)], self._price, self._today)
+        return OptionFilterUniverse([c for c in self._contracts if keep(c)], self._price, self._today,
+                                    self._standards_only)
 
     def strikes(self, min_strike: int, max_strike: int) -> OptionFilterUniverse:
         unique = sorted({c.strike for c in self._contracts})
-        if not unique:
+        if not unique or self._price <= 0:
             return self
-        atm = min(range(len(unique)), key=lambda i: (abs(unique[i] - self._price), unique[i]))
-        lo = unique[max(0, atm + int(min_strike))]
-        hi = unique[min(len(unique) - 1, atm + int(max_strike))]
+        index = bisect.bisect_left(unique, self._price)
+        exact = index < len(unique) and unique[index] == self._price
+        if index == len(unique):
+            return self._with(lambda c: False)
+        low, high = index + int(min_strike), index + int(max_strike)
+        if not exact:
+            if min_strike < 0 < max_strike:
+                high -= 1
+            elif min_strike > 0:
+                low, high = low - 1, high - 1
+        if low >= len(unique) or high < 0:
+            return self._with(lambda c: False)
+        lo, hi = unique[max(low, 0)], unique[min(high, len(unique) - 1)]
         return self._with(lambda c: lo <= c.strike <= hi)
 
-    def expiration(self, min_expiry_days: int, max_expiry_days: int) -> OptionFilterUniverse:
+    def expiration(self, min_expiry_days: Any, max_expiry_days: Any) -> OptionFilterUniverse:
+        low, high = _days(min_expiry_days), _days(max_expiry_days)
+
         def keep(c: ListedContract) -> bool:
             days = (c.expiry - self._today).days
-            return int(min_expiry_days) <= days <= int(max_expiry_days)
+            return low <= days <= high
         return self._with(keep)
 
     def include_weeklys(self) -> OptionFilterUniverse:
-        return self
+        return OptionFilterUniverse(self._contracts, self._price, self._today, False)
+
+    def standards_only(self) -> OptionFilterUniverse:
+        return OptionFilterUniverse(self._contracts, self._price, self._today, True)
+
+    def _apply_type_filter(self) -> list[ListedContract]:
+        return [c for c in self._contracts if not (self._standards_only and c.weekly)]
+
+
+def _days(value: Any) -> int:
+    """LEAN accepts days as an int or a TimeSpan (``timedelta`` in Python)."""
+    if isinstance(value, timedelta):
+        return value.days
+    return int(value)
 
 
 def apply_filter(option_filter: Callable[[OptionFilterUniverse], Any] | None,
                  universe: OptionFilterUniverse) -> list[ListedContract]:
-    """Run the algorithm's filter; LEAN accepts the universe back (or anything iterable of it)."""
+    """Run the algorithm's filter (LEAN's default: strikes -1..+1, 0..35 days), then the
+    expiry-type filter; LEAN accepts the universe back."""
     if option_filter is None:
-        return universe.strikes(-1, 1).expiration(0, 35).contracts
+        return universe.strikes(-1, 1).expiration(0, 35)._apply_type_filter()
     result = option_filter(universe)
     if not isinstance(result, OptionFilterUniverse):
         raise TypeError("an option filter must return the OptionFilterUniverse it was given "
                         f"(after strikes/expiration calls), got {type(result).__name__}")
-    return result.contracts
+    return result._apply_type_filter()

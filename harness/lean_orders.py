@@ -133,3 +133,18 @@ class OrderEvent:
     message: str = ""
     limit_price: float | None = None
     ticket: OrderTicket | None = None
+    is_in_the_money: bool = False
+
+    def __str__(self) -> str:
+        """LEAN's OrderEvent.ToString shape."""
+        text = (f"Time: {self.utc_time:%Y-%m-%d %H:%M:%S} OrderID: {self.order_id} EventID: 0 "
+                f"Symbol: {self.symbol} Status: {self.status.name.title().replace('_', '')} "
+                f"Quantity: {self.quantity:g}")
+        if self.fill_quantity:
+            text += (f" FillQuantity: {self.fill_quantity:g} FillPrice: {self.fill_price:g} USD "
+                     f"OrderFee: {self.order_fee.value.amount:g} USD")
+        if self.is_assignment:
+            text += " IsAssignment: True"
+        if self.message:
+            text += f" Message: {self.message}"
+        return text

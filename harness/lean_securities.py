@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.lean_data import apply_filter
 from harness.lean_enums import SecurityType
 from harness.lean_orders import Order
 from harness.lean_symbols import Symbol
@@ -67,10 +68,13 @@ class SecurityHolding:
 
 
 class Security:
-    def __init__(self, symbol: Symbol, properties: SymbolProperties, quote: Quote) -> None:
+    def __init__(self, symbol: Symbol, properties: SymbolProperties, quote: Quote,
+                 price: Callable[[], float] | None = None) -> None:
         self.symbol = symbol
         self.symbol_properties = properties
         self._quote = quote
+        self._price = price  # LEAN's price when it is not the quote mid (an equity's last trade)
+        self._hours: Any = None  # the exchange hours (market-hours database) when replaying LEAN data
         self.holdings = SecurityHolding(self)
 
     @property
@@ -83,10 +87,17 @@ class Security:
 
     @property
     def price(self) -> float:
+        if self._price is not None:
+            return self._price()
         bid, ask = self._quote()
         if bid > 0 and ask > 0:
             return (bid + ask) / 2
         return max(bid, ask)
+
+    @property
+    def close(self) -> float:
+        """The last bar's close (``Security.close``); the price the harness marks with."""
+        return self.price
 
     @property
     def type(self) -> SecurityType:
@@ -94,7 +105,10 @@ class Security:
 
 
 class Equity(Security):
-    pass
+    def set_data_normalization_mode(self, mode: Any) -> None:
+        """Accepted: the sample period has no split or dividend (factor 1), so every mode
+        gives the same prices there."""
+        self._normalization = mode
 
 
 class Option(Security):
@@ -108,6 +122,9 @@ class Option(Security):
         if not callable(universe_func):
             raise TypeError("set_filter needs a callable: lambda universe: universe.strikes(...)")
         self._filter = universe_func
+
+    def _apply_filter(self, universe: Any) -> list[Any]:
+        return apply_filter(self._filter, universe)
 
 
 class SecurityManager(dict):  # type: ignore[type-arg]

@@ -15,11 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from harness.calendar import expiry_for_friday, is_monthly
 from harness.lean_data import ListedContract, QuoteBook
 from harness.lean_enums import OptionRight
 from harness.lean_symbols import Symbol
 from harness.pricing import price_chain
+from harness.trading_calendar import expiry_for_friday, is_monthly
 
 MINUTES_PER_DAY = 390
 MINUTE_YEARS = 1.0 / (252 * MINUTES_PER_DAY)

@@ -64,6 +64,9 @@ class QCAlgorithm:
     def on_end_of_algorithm(self) -> None:
         pass
 
+    def on_assignment_order_event(self, assignment_event: OrderEvent) -> None:
+        pass
+
     # -- set-up ----------------------------------------------------------------------------
     @staticmethod
     def _as_datetime(year: int | date, month: int | None, day: int | None) -> datetime:
@@ -94,11 +97,28 @@ class QCAlgorithm:
         except ValueError:
             return default_value
 
-    def add_equity(self, ticker: str, resolution: Resolution | None = None) -> Equity:
+    def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str | None = None,
+                   fill_forward: bool = True, leverage: float = 0.0, extended_market_hours: bool = False,
+                   data_normalization_mode: Any = None) -> Equity:
+        """Minute data with fill-forward (LEAN's defaults); ``leverage`` and the normalization
+        mode are accepted (no split or dividend in the harness's periods)."""
         return self._require_engine().add_equity(ticker)
 
-    def add_option(self, underlying: str | Symbol, resolution: Resolution | None = None) -> Option:
+    def add_option(self, underlying: str | Symbol, resolution: Resolution | None = None, market: str | None = None,
+                   fill_forward: bool = True, leverage: float = 0.0) -> Option:
         return self._require_engine().add_option(underlying)
+
+    def set_benchmark(self, symbol: Any) -> None:
+        """Recorded; LEAN's benchmark only feeds Alpha/Beta-type statistics."""
+        self._benchmark = symbol
+
+    def is_market_open(self, symbol: Symbol) -> bool:
+        """The security's exchange is open now (regular hours; market-hours database)."""
+        security = self.securities.get(_symbol_of(symbol))
+        hours = getattr(security, "_hours", None)
+        if hours is None:
+            return True  # the synthetic market is open at every slice it emits
+        return bool(hours.is_open(self._time))
 
     # -- clock -----------------------------------------------------------------------------
     @property
@@ -113,6 +133,10 @@ class QCAlgorithm:
     def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
                      tag: str = "") -> OrderTicket:
         return self._require_engine().brokerage.market_order(_symbol_of(symbol), quantity, tag)
+
+    def market_on_close_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
+                              tag: str = "") -> OrderTicket:
+        return self._require_engine().brokerage.market_on_close_order(_symbol_of(symbol), quantity, tag)
 
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float,
                     asynchronous: bool = False, tag: str = "") -> OrderTicket:

@@ -301,10 +301,6 @@ def test_strikes_filter_keeps_2k_plus_1_strikes_centred_on_the_at_the_money_stri
     assert len(kept) == len([c for c in universe.contracts if c.strike in strikes])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: lean_data.OptionFilterUniverse.strikes centres on the strike closest to the price and keeps "
-    "2k+1 strikes; LEAN (OptionFilterUniverse.Strikes) binary-searches the price and, when it falls "
-    "between strikes, keeps k strikes below it and k above it (2k strikes)"))
 def test_strikes_filter_between_two_strikes_keeps_k_strikes_below_and_k_above_the_price() -> None:
     universe = listed_universe(752.3)
 
