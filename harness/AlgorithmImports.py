@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 
 from harness.lean_commands import Command
-from harness.lean_data import Greeks, OptionChain, OptionChains, OptionContract, OptionFilterUniverse, Slice
+from harness.lean_data import (
+    Greeks,
+    OptionChain,
+    OptionChains,
+    OptionContract,
+    OptionFilterUniverse,
+    OptionSymbol,
+    Slice,
+)
 from harness.lean_enums import (
     DataNormalizationMode,
     Market,
@@ -27,7 +35,16 @@ from harness.lean_enums import (
     Resolution,
     SecurityType,
 )
-from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
+from harness.lean_orders import (
+    CashAmount,
+    Leg,
+    Order,
+    OrderEvent,
+    OrderFee,
+    OrderResponse,
+    OrderTicket,
+    RegressionTestException,
+)
 from harness.lean_securities import (
     Equity,
     Option,
@@ -46,8 +63,9 @@ from harness.scheduling import DateRules, ScheduleManager, TimeRules
 __all__ = [
     "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Greeks", "Leg", "Market",
     "ObjectStore", "Option", "OptionChain",
-    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "Order",
-    "OrderDirection", "OrderEvent", "OrderFee", "OrderStatus", "OrderTicket", "OrderType", "QCAlgorithm",
+    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "OptionSymbol", "Order",
+    "OrderDirection", "OrderEvent", "OrderFee", "OrderResponse", "OrderStatus", "OrderTicket", "OrderType",
+    "QCAlgorithm", "RegressionTestException",
     "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
     "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
     "Slice", "Symbol", "SymbolProperties", "TimeRules",

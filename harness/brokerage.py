@@ -123,6 +123,7 @@ class HarnessBrokerage(ExpiryHandling):
         # the handler for assignments (QCAlgorithm.on_assignment_order_event)
         self.market_close_after: Callable[[datetime], datetime] | None = None
         self.fill_records: list[FillRecord] = []  # every fill, for LEAN's statistics
+        self.refusals: list[str] = []  # orders refused by the pre-order checks (no order, no event)
         self.on_assignment: Callable[[OrderEvent], None] | None = None
 
     # -- submission ------------------------------------------------------------------------
@@ -135,6 +136,27 @@ class HarnessBrokerage(ExpiryHandling):
 
     def _ticket(self, order: Order) -> OrderTicket:
         return OrderTicket(order, self.cancel)
+
+    def _pre_check_reason(self, symbol: Symbol, quantity: float) -> str | None:
+        """QCAlgorithm.PreOrderChecksImpl [Algorithm/QCAlgorithm.Trading.cs]: these refusals
+        happen before an order exists: an invalid ticket with order id 0, no OrderEvent, and
+        no order in the count."""
+        security = self._securities.get(symbol)
+        if security is None:
+            return f"Security {symbol} is not in the algorithm's securities"
+        if quantity == 0 or not math.isfinite(quantity):
+            return "Unable to submit order with zero quantity"
+        if abs(quantity) < 1:  # the lot size of US equities and equity options
+            return f"Unable to submit order with quantity {quantity} below the lot size 1"
+        if security.price == 0:
+            return f"{symbol}: the security does not have an accurate price as it has not yet received a bar of data"
+        return None
+
+    def _refused(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str, reason: str) -> OrderTicket:
+        order = Order(0, symbol, quantity, kind, self._clock(), tag or "")
+        order.status = OrderStatus.INVALID
+        self.refusals.append(reason)
+        return self._ticket(order)
 
     def _invalid_reason(self, order: Order) -> str | None:
         if order.symbol not in self._securities:
@@ -203,6 +225,9 @@ class HarnessBrokerage(ExpiryHandling):
             self._fill_with_script(order, self._side_price(order))
 
     def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        reason = self._pre_check_reason(symbol, quantity)
+        if reason:
+            return self._refused(symbol, quantity, OrderType.MARKET, tag, reason)
         order = self._new_order(symbol, quantity, OrderType.MARKET, tag)
         self._submit(order)
         return self._ticket(order)
@@ -210,11 +235,17 @@ class HarnessBrokerage(ExpiryHandling):
     def market_on_close_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
         """Fills at the first slice at or after the next market close following the order time,
         at that bar's close on the order's side [FillModel.cs MarketOnCloseFill]."""
+        reason = self._pre_check_reason(symbol, quantity)
+        if reason:
+            return self._refused(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag, reason)
         order = self._new_order(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag)
         self._submit(order)
         return self._ticket(order)
 
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str) -> OrderTicket:
+        reason = self._pre_check_reason(symbol, quantity)
+        if reason:
+            return self._refused(symbol, quantity, OrderType.LIMIT, tag, reason)
         order = self._new_order(symbol, quantity, OrderType.LIMIT, tag, limit_price)
         self._submit(order)
         return self._ticket(order)
@@ -227,6 +258,11 @@ class HarnessBrokerage(ExpiryHandling):
             # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException before any order exists
             raise ValueError("ComboLimitOrder requires a limit price")
         kind = OrderType.COMBO_MARKET if limit_price is None else OrderType.COMBO_LIMIT
+        for leg in legs:  # QCAlgorithm.SubmitComboOrder: the first leg that fails the pre-order
+            # checks ends it with that leg's invalid ticket alone; no leg becomes an order
+            reason = self._pre_check_reason(leg.symbol, leg.quantity * quantity)
+            if reason:
+                return [self._refused(leg.symbol, leg.quantity * quantity, kind, tag, reason)]
         group = self._next_group
         self._next_group += 1
         orders = []

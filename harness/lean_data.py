@@ -127,7 +127,7 @@ class OptionContract:
 
 @dataclass
 class _Underlying:
-    symbol: Symbol
+    symbol: Symbol | None
     price: float
 
 
@@ -155,6 +155,19 @@ class KeyValuePair:
     def __init__(self, key: Any, value: Any) -> None:
         self.key = key
         self.value = value
+
+
+class OptionSymbol:
+    """LEAN's OptionSymbol helpers."""
+
+    @staticmethod
+    def is_standard(symbol: Symbol) -> bool:
+        """Common/Securities/Option/OptionSymbol.cs IsStandard: the expiry falls in the week of
+        the third Friday (Saturday to Wednesday excluded)."""
+        expiry = symbol.id.date
+        first = date(expiry.year, expiry.month, 1).isoweekday() % 7  # .NET DayOfWeek: Sunday = 0
+        first_friday = 7 if first == 6 else 6 - first
+        return first_friday + 7 + 5 < expiry.day < first_friday + 2 * 7 + 2
 
 
 class OptionChains(dict):  # type: ignore[type-arg]
@@ -196,11 +209,19 @@ class OptionFilterUniverse:
     """
 
     def __init__(self, contracts: list[ListedContract], underlying_price: float, today: date,
-                 standards_only: bool = False) -> None:
+                 expiry_type: str = "all") -> None:
         self._contracts = contracts
         self._price = underlying_price
         self._today = today
-        self._standards_only = standards_only
+        self._type = expiry_type  # "all" (LEAN's default), "standard" or "weekly"
+
+    def __iter__(self) -> Iterator[Symbol]:
+        """Iterating the universe yields the contracts' symbols, as in LEAN."""
+        return (c.symbol for c in self._contracts)
+
+    @property
+    def underlying(self) -> _Underlying:
+        return _Underlying(self._contracts[0].symbol.underlying if self._contracts else None, self._price)
 
     @property
     def contracts(self) -> list[ListedContract]:
@@ -208,7 +229,7 @@ class OptionFilterUniverse:
 
     def _with(self, keep: Callable[[ListedContract], bool]) -> OptionFilterUniverse:
         return OptionFilterUniverse([c for c in self._contracts if keep(c)], self._price, self._today,
-                                    self._standards_only)
+                                    self._type)
 
     def strikes(self, min_strike: int, max_strike: int) -> OptionFilterUniverse:
         unique = sorted({c.strike for c in self._contracts})
@@ -238,13 +259,24 @@ class OptionFilterUniverse:
         return self._with(keep)
 
     def include_weeklys(self) -> OptionFilterUniverse:
-        return OptionFilterUniverse(self._contracts, self._price, self._today, False)
+        return OptionFilterUniverse(self._contracts, self._price, self._today, "all")
 
     def standards_only(self) -> OptionFilterUniverse:
-        return OptionFilterUniverse(self._contracts, self._price, self._today, True)
+        return OptionFilterUniverse(self._contracts, self._price, self._today, "standard")
+
+    def weeklys_only(self) -> OptionFilterUniverse:
+        return OptionFilterUniverse(self._contracts, self._price, self._today, "weekly")
+
+    def calls_only(self) -> OptionFilterUniverse:
+        return self._with(lambda c: c.right == OptionRight.CALL)
+
+    def puts_only(self) -> OptionFilterUniverse:
+        return self._with(lambda c: c.right == OptionRight.PUT)
 
     def _apply_type_filter(self) -> list[ListedContract]:
-        return [c for c in self._contracts if not (self._standards_only and c.weekly)]
+        if self._type == "all":
+            return list(self._contracts)
+        return [c for c in self._contracts if c.weekly == (self._type == "weekly")]
 
 
 def _days(value: Any) -> int:
@@ -261,6 +293,9 @@ def apply_filter(option_filter: Callable[[OptionFilterUniverse], Any] | None,
     if option_filter is None:
         return universe.strikes(-1, 1).expiration(0, 35)._apply_type_filter()
     result = option_filter(universe)
+    if isinstance(result, list | tuple | set) and all(isinstance(r, Symbol) for r in result):
+        chosen = set(result)  # LEAN also takes the selected symbols back
+        return [c for c in universe._contracts if c.symbol in chosen]
     if not isinstance(result, OptionFilterUniverse):
         raise TypeError("an option filter must return the OptionFilterUniverse it was given "
                         f"(after strikes/expiration calls), got {type(result).__name__}")

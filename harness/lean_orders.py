@@ -76,8 +76,22 @@ class Order:
         return self.status not in FINAL_STATUSES
 
 
+@dataclass(frozen=True)
+class OrderResponse:
+    """What ``ticket.cancel()`` returns in LEAN (Common/Orders/OrderResponse.cs)."""
+
+    order_id: int
+    is_success: bool
+    error_message: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return not self.is_success
+
+
 class OrderTicket:
-    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos)."""
+    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos). A ticket
+    LEAN refused before the order existed (QCAlgorithm pre-order checks) has order id 0."""
 
     def __init__(self, order: Order, cancel: Callable[[int], bool]) -> None:
         self._order = order
@@ -112,8 +126,10 @@ class OrderTicket:
         filled = self._order._filled_quantity
         return self._order._fill_value / filled if filled else 0.0
 
-    def cancel(self, tag: str | None = None) -> bool:
-        return self._cancel(self._order.id)
+    def cancel(self, tag: str | None = None) -> OrderResponse:
+        """LEAN's OrderTicket.Cancel: an OrderResponse, ``is_success`` when the cancel was taken."""
+        done = self._cancel(self._order.id) if self._order.id > 0 else False
+        return OrderResponse(self._order.id, done, "" if done else "the order is not open")
 
 
 @dataclass
@@ -148,3 +164,7 @@ class OrderEvent:
         if self.message:
             text += f" Message: {self.message}"
         return text
+
+
+class RegressionTestException(Exception):
+    """Raised by LEAN's regression algorithms when an expectation fails."""

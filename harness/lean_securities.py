@@ -94,6 +94,14 @@ class Security:
             return (bid + ask) / 2
         return max(bid, ask)
 
+    def __getattr__(self, name: str) -> Any:
+        """LEAN accepts PascalCase members at run time (``option.Symbol``); the stubs list only
+        snake_case, so only this fallback knows the old names."""
+        if name[:1].isupper():
+            snake = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in name).lstrip("_")
+            return getattr(self, snake)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     @property
     def close(self) -> float:
         """The last bar's close (``Security.close``); the price the harness marks with."""
@@ -118,7 +126,14 @@ class Option(Security):
         super().__init__(symbol, properties, quote)
         self._filter: Callable[[Any], Any] | None = None
 
-    def set_filter(self, universe_func: Callable[[Any], Any]) -> None:
+    def set_filter(self, universe_func: Any, max_strike: int | None = None, min_expiry: Any = None,
+                   max_expiry: Any = None) -> None:
+        """``set_filter(lambda u: ...)`` or LEAN's ``set_filter(min_strike, max_strike, min_expiry,
+        max_expiry)`` overload."""
+        if max_strike is not None:
+            low, high, first, last = int(universe_func), int(max_strike), min_expiry, max_expiry
+            self._filter = lambda u: u.strikes(low, high).expiration(first, last)
+            return
         if not callable(universe_func):
             raise TypeError("set_filter needs a callable: lambda universe: universe.strikes(...)")
         self._filter = universe_func

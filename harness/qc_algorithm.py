@@ -108,6 +108,31 @@ class QCAlgorithm:
                    fill_forward: bool = True, leverage: float = 0.0) -> Option:
         return self._require_engine().add_option(underlying)
 
+    def add_option_contract(self, symbol: Symbol, resolution: Resolution | None = None, fill_forward: bool = True,
+                            leverage: float = 0.0, extended_market_hours: bool = False) -> Any:
+        """Subscribe one contract (its data starts with the next bar, as a new LEAN subscription)."""
+        return self._require_engine().add_option_contract(_symbol_of(symbol))
+
+    @property
+    def option_chain_provider(self) -> Any:
+        """``get_option_contract_list(underlying, date)``: the symbols of the day's listed chain."""
+        return self._require_engine().option_chain_provider()
+
+    def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
+                  order_properties: Any = None) -> list[OrderTicket]:
+        """Cancel open orders and close every holding (or ``symbol``'s) with market orders."""
+        target = None if symbol is None else _symbol_of(symbol)
+        brokerage = self._require_engine().brokerage
+        for order in list(brokerage.orders.values()):
+            if order._is_open and (target is None or order.symbol == target):
+                brokerage.cancel(order.id)
+        tickets = []
+        for held_symbol, security in list(self.securities.items()):
+            quantity = security.holdings.quantity
+            if quantity and (target is None or held_symbol == target):
+                tickets.append(self.market_order(held_symbol, -quantity, tag=tag))
+        return tickets
+
     def set_benchmark(self, symbol: Any) -> None:
         """Recorded; LEAN's benchmark only feeds Alpha/Beta-type statistics."""
         self._benchmark = symbol

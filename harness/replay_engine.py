@@ -103,6 +103,14 @@ class ReplayEngine(HarnessEngine):
             self.algorithm.securities[symbol] = security
         return security
 
+    def add_option_contract(self, symbol: Symbol) -> Security:
+        security = self._security_for(symbol)
+        self.market().subscribe([symbol])
+        return security
+
+    def option_chain_provider(self) -> _ChainProvider:
+        return _ChainProvider(self)
+
     # -- the day ---------------------------------------------------------------------------
     def _select_universe(self, day: date) -> None:
         market = self.market()
@@ -181,3 +189,17 @@ class ReplayEngine(HarnessEngine):
             start_equity=start_equity, end_equity=algorithm.portfolio.total_portfolio_value,
             keys_written=sorted(self.object_store._written),
             elapsed_seconds=wallclock.perf_counter() - started, equity_curve=curve, logs=self.logs)
+
+
+class _ChainProvider:
+    """LEAN's option chain provider (BacktestingOptionChainProvider): the contracts of the chain
+    listed on the requested day (the universe file the day's selection reads)."""
+
+    def __init__(self, engine: ReplayEngine) -> None:
+        self._engine = engine
+
+    def get_option_contract_list(self, symbol: Symbol, date: datetime) -> list[Symbol]:
+        market = self._engine.market()
+        if market.today != date.date():
+            raise NotImplementedError("the harness lists the chain of the current day only")
+        return [c.symbol for c in market.listed]

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from harness.lean_data import ListedContract, QuoteBook
+from harness.lean_data import ListedContract, OptionSymbol, QuoteBook
 from harness.lean_disk import ContractKey, LeanDataFolder
 from harness.lean_enums import OptionRight
 from harness.lean_symbols import Symbol
@@ -34,11 +34,9 @@ FIELDS = ("bid", "ask", "bid_high", "bid_low", "ask_high", "ask_low", "last", "o
 
 
 def is_standard_expiry(expiry: date) -> bool:
-    """LEAN's ``OptionSymbol.IsStandard``: the expiry falls in the week of the third Friday
-    (Saturday to Wednesday excluded)."""
-    first = date(expiry.year, expiry.month, 1).isoweekday() % 7  # .NET DayOfWeek: Sunday = 0
-    first_friday = 7 if first == 6 else 6 - first
-    return first_friday + 7 + 5 < expiry.day < first_friday + 2 * 7 + 2
+    """LEAN's ``OptionSymbol.IsStandard`` for an expiry date."""
+    return OptionSymbol.is_standard(Symbol._create_option_contract(
+        Symbol._create_equity("X"), OptionRight.CALL, 1.0, datetime.combine(expiry, datetime.min.time())))
 
 
 @dataclass
@@ -156,14 +154,15 @@ class ReplayMarket:
                 start[:, j] = carry
                 first[j] = -1
             self._read_contract(key, values[:, j, :], first, j)
+        if self._minute >= 0:  # added mid-day: LEAN's new subscription emits from the next bar on
+            values[:, :, : self._minute + 1] = np.nan
+            first = np.where(first < 0, first, np.maximum(first, self._minute + 1))
         for f in range(len(FIELDS)):
             values[f] = _ffill(values[f], start[f])
         series = self._series
         self._series = _Series(series.rows + [self.index[s] for s in new],
                                np.concatenate([series.values, values], axis=1),
                                np.concatenate([series.first_minute, first]))
-        if self._minute >= 0:
-            self._apply(self._minute)
 
     def _read_contract(self, key: ContractKey, out: np.ndarray, first: np.ndarray, j: int) -> None:
         day = self.today

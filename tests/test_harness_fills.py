@@ -525,8 +525,9 @@ def test_partial_fill_with_remainder_never_stays_open_until_cancelled(tmp_path: 
 
     assert algo.seen["status_before_cancel"] == OrderStatus.PARTIALLY_FILLED
     assert algo.seen["events_before_cancel"] == 2  # SUBMITTED, PARTIALLY_FILLED: nothing for 29 slices
-    assert algo.seen["cancelled"] is True
-    assert algo.seen["cancelled_again"] is False
+    # OrderTicket.Cancel returns an OrderResponse in LEAN (Common/Orders/OrderTicket.cs)
+    assert algo.seen["cancelled"].is_success is True
+    assert algo.seen["cancelled_again"].is_success is False
     assert algo.statuses() == [OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCELED]
     cancel_time, _ = algo.events[-1]
     assert cancel_time == datetime(2016, 1, 4, 10, 0)
@@ -559,8 +560,20 @@ def _order_quantity(quantity: float) -> Step:
     return step
 
 
-@pytest.mark.parametrize("quantity", [0, 1.5, -0.5])
-def test_order_for_zero_or_a_fraction_of_a_contract_is_invalid(tmp_path: Path, quantity: float) -> None:
+@pytest.mark.parametrize("quantity", [0, -0.5])
+def test_order_for_zero_or_less_than_one_contract_is_refused_before_it_exists(tmp_path: Path, quantity: float) -> None:
+    """QCAlgorithm.PreOrderChecksImpl [Algorithm/QCAlgorithm.Trading.cs]: zero quantity or less
+    than the lot size gives an invalid ticket (order id 0), no OrderEvent and no order."""
+    engine, algo = run(tmp_path, scripted({1: _order_quantity(quantity)}))
+
+    assert algo.events == []
+    assert algo.tickets[0].status == OrderStatus.INVALID and algo.tickets[0].order_id == 0
+    assert engine.brokerage.orders == {} and engine.brokerage.refusals
+    assert algo.portfolio.cash == 100_000
+
+
+@pytest.mark.parametrize("quantity", [1.5])
+def test_order_for_a_fraction_of_a_contract_is_invalid(tmp_path: Path, quantity: float) -> None:
     _, algo = run(tmp_path, scripted({1: _order_quantity(quantity)}))
 
     [(_, event)] = algo.events
@@ -586,10 +599,13 @@ def _combo_with_a_bad_ratio_leg(algo: ChainAlgorithm, chain: Any) -> None:
 
 
 def test_combo_with_an_invalid_leg_is_rejected_as_a_whole(tmp_path: Path) -> None:
-    _, algo = run(tmp_path, scripted({1: _combo_with_a_bad_ratio_leg}))
+    """QCAlgorithm.SubmitComboOrder [Algorithm/QCAlgorithm.Trading.cs] pre-checks every leg before
+    any order exists; the first failing leg (zero quantity here) returns its invalid ticket alone."""
+    engine, algo = run(tmp_path, scripted({1: _combo_with_a_bad_ratio_leg}))
 
-    assert [t.status for t in algo.tickets] == [OrderStatus.INVALID, OrderStatus.INVALID]
-    assert algo.statuses() == [OrderStatus.INVALID, OrderStatus.INVALID]
+    assert [t.status for t in algo.tickets] == [OrderStatus.INVALID]
+    assert algo.tickets[0].order_id == 0
+    assert algo.statuses() == [] and engine.brokerage.orders == {}
 
 
 # -- expiry -------------------------------------------------------------------------------------

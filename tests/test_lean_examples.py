@@ -14,31 +14,51 @@ from harness.lean_run import run_lean
 from tests.lean_data_paths import LEAN_DATA, LEAN_EXAMPLES, needs_lean_data, needs_lean_examples
 
 pytestmark = [needs_lean_data, needs_lean_examples]
-EXAMPLES = ["BasicTemplateOptionsAlgorithm", "OptionExerciseAssignRegressionAlgorithm"]
+VENDORED = Path(__file__).resolve().parent / "lean_examples"  # more of LEAN's examples (see its README)
+EXAMPLES = [(LEAN_EXAMPLES, "BasicTemplateOptionsAlgorithm"),
+            (LEAN_EXAMPLES, "OptionExerciseAssignRegressionAlgorithm"),
+            (VENDORED, "OptionChainProviderAlgorithm"), (VENDORED, "BasicTemplateOptionsFilterUniverseAlgorithm"),
+            (VENDORED, "OptionChainIncludeWeeklysByDefaultRegressionAlgorithm")]
+# the yardstick of the issue, plus every other statistic the harness computes
+YARDSTICK = ("Total Orders", "Total Fees", "End Equity")
+KNOWN_DIFFERENCES = {
+    "BasicTemplateOptionsFilterUniverseAlgorithm": "Drawdown 0.300% vs LEAN 0.800%, Portfolio Turnover 14.87% vs "
+    "15.08%: the value of the expired, not yet delisted option at the end of 2015-12-24 differs",
+}
 
 
-def _expected(name: str) -> dict[str, str]:
-    return json.loads((LEAN_EXAMPLES / "expected-statistics.json").read_text())[name]
+def _expected(folder: Path, name: str) -> dict[str, str]:
+    return json.loads((folder / "expected-statistics.json").read_text())[name]
 
 
 def assert_matches_lean(statistics: dict[str, str], expected: dict[str, str]) -> None:
     assert statistics["Total Orders"] == expected["Total Orders"]
     assert statistics["Total Fees"] == expected["Total Fees"]
     assert abs(float(statistics["End Equity"]) - float(expected["End Equity"])) <= 1.0
-    for name, value in expected.items():
-        if name in statistics and name != "End Equity":
-            assert statistics[name] == value, name
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_lean_example_reproduces_leans_statistics(name: str, tmp_path: Path) -> None:
-    run = run_lean(LEAN_EXAMPLES / f"{name}.py", LEAN_DATA, tmp_path / "storage")
+@pytest.mark.parametrize(("folder", "name"), EXAMPLES, ids=[n for _, n in EXAMPLES])
+def test_lean_example_matches_leans_orders_fees_and_end_equity(folder: Path, name: str, tmp_path: Path) -> None:
+    run = run_lean(folder / f"{name}.py", LEAN_DATA, tmp_path / "storage")
 
-    assert_matches_lean(run.statistics, _expected(name))
+    assert_matches_lean(run.statistics, _expected(folder, name))
+
+
+@pytest.mark.parametrize(("folder", "name"), [
+    pytest.param(f, n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[n])) if n in KNOWN_DIFFERENCES
+    else (f, n) for f, n in EXAMPLES], ids=[n for _, n in EXAMPLES])
+def test_lean_example_matches_every_other_statistic_lean_lists(folder: Path, name: str, tmp_path: Path) -> None:
+    statistics = run_lean(folder / f"{name}.py", LEAN_DATA, tmp_path / "storage").statistics
+    expected = _expected(folder, name)
+
+    compared = {k: (statistics[k], v) for k, v in expected.items() if k in statistics and k not in YARDSTICK}
+    assert len(compared) >= 4
+    assert {k: ours for k, (ours, _) in compared.items()} == {k: lean for k, (_, lean) in compared.items()}
 
 
 def test_exercise_and_assignment_events_follow_leans_default_exercise_model(tmp_path: Path) -> None:
-    """Common/Orders/OptionExercise/DefaultExerciseModel.cs: on the next tradable day after expiry
+    """Common/Orders/OptionExercise/DefaultExerciseModel.cs and Engine/TransactionHandlers/
+    BrokerageTransactionHandler.cs: on the next tradable day after expiry
     the option fills at 0 (the short ITM one flagged is_assignment, both is_in_the_money) and the
     underlying is delivered at the strike; the assignment also reaches on_assignment_order_event."""
     run = run_lean(LEAN_EXAMPLES / "OptionExerciseAssignRegressionAlgorithm.py", LEAN_DATA, tmp_path / "s")
