@@ -78,6 +78,7 @@ class LeanDataFolder:
         self.warnings: list[str] = []
         self._warn_sink = warn
         self._zip_members: dict[Path, dict[str, str] | None] = {}
+        self._archives: dict[Path, zipfile.ZipFile] = {}  # open once: a day's option zip lists ~2,000 files
         self.points_read = 0
 
     def _warn(self, message: str) -> None:
@@ -85,6 +86,13 @@ class LeanDataFolder:
             self.warnings.append(message)
             if self._warn_sink is not None:
                 self._warn_sink(message)
+
+    def close(self) -> None:
+        """Close the zip files read so far (their member lists stay cached)."""
+        for archive in self._archives.values():
+            archive.close()
+        self._archives.clear()
+        self._zip_members.clear()
 
     def has_equity(self, ticker: str) -> bool:
         return (self.root / "equity" / "usa" / "minute" / ticker.lower()).is_dir()
@@ -138,8 +146,9 @@ class LeanDataFolder:
         """{entry name: entry name} of a zip (cached); None and a warning when unreadable."""
         if path not in self._zip_members:
             try:
-                with zipfile.ZipFile(path) as archive:
-                    self._zip_members[path] = {n: n for n in archive.namelist()}
+                archive = zipfile.ZipFile(path)
+                self._archives[path] = archive
+                self._zip_members[path] = {n: n for n in archive.namelist()}
             except FileNotFoundError:
                 self._warn(f"missing data file {path} for {day:%Y-%m-%d}: skipped")
                 self._zip_members[path] = None
@@ -157,8 +166,7 @@ class LeanDataFolder:
         if member is None or member not in names:
             return None
         try:
-            with zipfile.ZipFile(path) as archive:
-                rows = _parse_rows(archive.read(member).decode("ascii"), columns)
+            rows = _parse_rows(self._archives[path].read(member).decode("ascii"), columns)
         except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError) as exc:
             self._warn(f"corrupt data in {path}:{member} for {day:%Y-%m-%d}: {exc}; skipped")
             return None

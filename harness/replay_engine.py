@@ -174,6 +174,7 @@ class ReplayEngine(HarnessEngine):
                 self.slices += 1
                 self._flush_warnings()
             market.end_day()
+            self.data.close()  # the day's zips are not read again
             value = algorithm.portfolio.total_portfolio_value
             curve.append((day, value))
             self.equity_series.append((datetime.combine(day, datetime.min.time()), value))
