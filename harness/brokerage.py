@@ -7,8 +7,10 @@
   fills when the legs' net price crosses the single limit price.
 - ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, or
   never), per order or per leg.
-- Fees per contract with a per-order minimum. Expiring options settle in cash at intrinsic value
-  after the close of the expiry day (LEAN would exercise into shares; see README).
+- Pre-order checks as QCAlgorithm's (no security, zero quantity, no price yet): an invalid
+  ticket with order id 0, no OrderEvent, no order.
+- Fees: LEAN's Interactive Brokers model (``FeeModel``). Expiring options are exercised or
+  assigned into shares on the next trading day (``harness/expiry.py``).
 - Buying power is approximate: long premium must be covered by cash; short options need
   Reg-T-like margin (20% of the underlying less the out-of-the-money amount, at least 10%).
 """
@@ -254,6 +256,14 @@ class HarnessBrokerage(ExpiryHandling):
                     tag: str) -> list[OrderTicket]:
         if not legs:
             raise ValueError("A combo order needs at least one leg")
+        divisor = math.gcd(*(abs(int(leg.quantity)) for leg in legs))
+        if divisor != 1:  # QCAlgorithm.CheckComboOrderSizing
+            raise ValueError("The global combo quantity should be used to increase or reduce the size of the order, "
+                             "while the leg quantities should be used to specify the ratio of the order. The combo "
+                             f"order quantities should be reduced from {quantity}x("
+                             + ", ".join(f"{leg.quantity} {leg.symbol}" for leg in legs) + ") to "
+                             f"{quantity * divisor}x(" + ", ".join(f"{leg.quantity // divisor} {leg.symbol}"
+                                                                  for leg in legs) + ").")
         if limit_price is not None and limit_price == 0:
             # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException before any order exists
             raise ValueError("ComboLimitOrder requires a limit price")
@@ -374,13 +384,23 @@ class HarnessBrokerage(ExpiryHandling):
             self._fill(order, math.copysign(part, order._remaining), price)
 
     def _work_combo_limit(self, legs: list[Order]) -> None:
+        """FillModel.ComboLimitFill [Common/Orders/Fills/FillModel.cs]: each leg's bar on its own
+        side (ask bar for a buy leg, bid bar for a sell leg); a combo bought uses every leg's Low,
+        one sold every leg's High; the ratio-weighted sum must be strictly below (buy) or above
+        (sell) the limit; every leg then fills at that Low/High."""
         group_quantity = legs[0]._group_quantity
         limit = legs[0]._group_limit_price
         assert limit is not None
-        net = 0.0
-        for order in legs:
-            ratio = order.quantity / group_quantity
-            net += ratio * self._side_price(order)
-        if self._crossed(group_quantity, net, limit):
-            for order in legs:
-                self._fill_with_script(order, self._side_price(order))
+        buy = group_quantity > 0
+        market = self._market()
+        prices = []
+        for order in sorted(legs, key=lambda o: o.id):
+            if max(market.quote(order.symbol)) <= 0:
+                return  # a leg without a bar yet
+            high, low = market.bar_range(order.symbol, order.quantity > 0)
+            price = low if buy else high
+            prices.append((order, price))
+        net = sum(price * order.quantity / group_quantity for order, price in prices)
+        if (buy and net < limit) or (not buy and net > limit):
+            for order, price in prices:
+                self._fill_with_script(order, price)

@@ -1,5 +1,7 @@
 """Drives a QCAlgorithm subclass through initialize -> minute slices -> order events -> end,
-over the synthetic market, the way LEAN's backtesting engine does for the API the bot uses."""
+over the synthetic market, the way LEAN's backtesting engine does for the API the bot uses.
+Expiring options are exercised or assigned at the open of the next trading day, as LEAN does
+(``harness/expiry.py``)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from harness.lean_symbols import Symbol
 from harness.market import MINUTES_PER_DAY, MarketConfig, SyntheticMarket
 from harness.object_store import ObjectStore
 from harness.qc_algorithm import QCAlgorithm
-from harness.trading_calendar import trading_days_between
+from harness.trading_calendar import SYNTHETIC_HOURS, trading_days_between
 
 OPEN = time(9, 30)
 OPTION_PROPERTIES = SymbolProperties(contract_multiplier=100.0, minimum_price_variation=0.01)
@@ -146,6 +148,8 @@ class HarnessEngine:
         curve: list[tuple[date, float]] = []
         for n, day in enumerate(days, start=1):
             market.start_day(day)
+            algorithm._time = datetime.combine(day, OPEN)
+            self.brokerage.exercise_delisted(day, SYNTHETIC_HOURS)  # LEAN: delisted the next tradable day
             self._build_chains(day)
             firings = self.algorithm.schedule._due_on(day)
             next_firing = 0
@@ -162,7 +166,6 @@ class HarnessEngine:
                     next_firing += 1
                 algorithm.on_data(Slice(now, self._chains))
                 self.slices += 1
-            self.brokerage.settle_expiries(day)
             market.end_day()
             curve.append((day, algorithm.portfolio.total_portfolio_value))
             if self._on_day is not None:

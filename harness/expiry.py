@@ -3,8 +3,7 @@
 ``exercise_delisted`` is LEAN's rule (used when replaying LEAN data): a contract is delisted on
 the next tradable day after its expiry and exercised or assigned through an OptionExercise order
 [Common/Orders/OptionExercise/DefaultExerciseModel.cs, Engine/TransactionHandlers/
-BrokerageTransactionHandler.cs]. ``settle_expiries`` is the synthetic market's older shortcut
-(cash settlement at intrinsic after the close of the expiry day).
+BrokerageTransactionHandler.cs], on LEAN data and on the synthetic market alike.
 """
 
 from __future__ import annotations
@@ -53,23 +52,6 @@ class ExpiryHandling:
         raise NotImplementedError
 
     # -- expiry ----------------------------------------------------------------------------
-    def settle_expiries(self, day: date) -> None:
-        """Close every option held that expires ``day`` at its intrinsic value, in cash."""
-        market = self._market()
-        for security in list(self._securities.values()):
-            symbol, held = security.symbol, security.holdings.quantity
-            if symbol.security_type != SecurityType.OPTION or held == 0 or symbol.id.date.date() != day:
-                continue
-            for order in self.orders.values():
-                if order.symbol == symbol and order.status not in FINAL_STATUSES:
-                    self.cancel(order.id)
-            intrinsic = market.intrinsic(symbol)
-            order = self._new_order(symbol, -held, OrderType.OPTION_EXERCISE, "Option expiry settlement")
-            order.status = OrderStatus.SUBMITTED
-            outcome = "exercised/assigned, cash-settled at intrinsic" if intrinsic > 0 else "expired worthless"
-            self._fill(order, -held, intrinsic, message=f"Option {outcome}",
-                       is_assignment=intrinsic > 0 and held < 0, charge_fee=False)
-
     def exercise_delisted(self, day: date, hours: Any) -> None:
         """LEAN's expiry: a contract expiring on day D is delisted on the next tradable day,
         where an OptionExercise order for the whole holding is filled by the exercise model

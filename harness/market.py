@@ -165,6 +165,13 @@ class SyntheticMarket:
             return (float(self.book.bid[i]), float(self.book.ask[i]))
         return self._last_quote.get(symbol, (0.0, 0.0))
 
+    def bar_range(self, symbol: Symbol, buy: bool) -> tuple[float, float]:
+        """(high, low) of the minute's ask bar (buy) or bid bar (sell): the synthetic market
+        quotes once a minute, so both are the quote."""
+        bid, ask = self.quote(symbol)
+        price = ask if buy else bid
+        return (price, price)
+
     def intrinsic(self, symbol: Symbol) -> float:
         strike = symbol.id.strike_price
         if symbol.id.option_right == OptionRight.CALL:

@@ -622,43 +622,64 @@ def _open_expiring_positions(algo: ChainAlgorithm, chain: Any) -> None:
     algo.seen["watch"] = lambda a, c: {name: a.portfolio[s].quantity for name, s in a.seen["symbols"].items()}
 
 
-def test_expiring_options_settle_at_intrinsic_value_after_the_close_of_expiry_day(tmp_path: Path) -> None:
-    engine, algo = run(tmp_path, scripted({1: _open_expiring_positions}, end=WEEKLY))
+NEXT_TRADING_DAY = date(2016, 1, 11)  # the Monday after the WEEKLY expiry
+
+
+def _watch_spot(algo: ChainAlgorithm, chain: Any) -> None:
+    _open_expiring_positions(algo, chain)
+    quantities = algo.seen["watch"]
+    algo.seen["watch"] = lambda a, c: (quantities(a, c), c.underlying.price)
+
+
+def _expiry_events(algo: ChainAlgorithm) -> list[tuple[datetime, OrderEvent]]:
+    return [(t, e) for t, e in algo.events if e.order_id not in {tk.order_id for tk in algo.tickets}]
+
+
+def test_expiring_options_are_exercised_and_assigned_at_the_open_of_the_next_trading_day(tmp_path: Path) -> None:
+    """LEAN delists an option on the next tradable day after expiry; the exercise model
+    [Common/Orders/OptionExercise/DefaultExerciseModel.cs] fills it at 0 (is_in_the_money; the short
+    ITM one is_assignment) and delivers 100 shares per contract at the strike when in the money."""
+    _, algo = run(tmp_path, scripted({1: _watch_spot}, end=NEXT_TRADING_DAY))
     assert all(t.status == OrderStatus.FILLED for t in algo.tickets)
-    spot = engine.market().spot
+    closes = [price for moment, (_, price) in algo.seen["watched"] if moment.date() == WEEKLY]
+    spot = closes[-1]
     assert 650 < spot < 850  # the scenario: ITM/OTM as named
     symbols = algo.seen["symbols"]
-    settlements = {e.symbol: (t, e) for t, e in algo.events
-                   if e.order_id not in {tk.order_id for tk in algo.tickets}}
+    events = _expiry_events(algo)
 
-    assert set(settlements) == set(symbols.values())
-    expected = {"long_itm_call": spot - 650, "long_otm_call": 0.0,
-                "short_itm_put": 850 - spot, "short_otm_put": 0.0}
+    options = {e.symbol: (t, e) for t, e in events if e.symbol in symbols.values()}
+    assert set(options) == set(symbols.values())
     for name, symbol in symbols.items():
-        moment, event = settlements[symbol]
-        assert moment == datetime(2016, 1, 8, 16, 0), name
-        assert event.status == OrderStatus.FILLED, name
-        assert event.fill_price == pytest.approx(expected[name]), name
+        moment, event = options[symbol]
+        assert moment == datetime(2016, 1, 11, 9, 30), name
+        assert event.status == OrderStatus.FILLED and event.fill_price == 0.0, name
+        assert event.is_in_the_money is ("_itm_" in name), name
         assert event.is_assignment is (name == "short_itm_put"), name
         assert algo.portfolio[symbol].quantity == 0, name
-    last_time, last_quantities = algo.seen["watched"][-1]
-    assert last_time == datetime(2016, 1, 8, 16, 0)
-    assert last_quantities == {"long_itm_call": 1, "long_otm_call": 1,
-                               "short_itm_put": -1, "short_otm_put": -1}
+    shares = sorted((e.fill_quantity, e.fill_price) for _, e in events if e.symbol not in symbols.values())
+    assert shares == [(100, 650.0), (100, 850.0)]  # long call exercised; short put assigned (buys at 850)
+    assert algo.portfolio["GOOG"].quantity == 200
+    [(held_at_close, _)] = [w for t, w in algo.seen["watched"] if t == datetime(2016, 1, 8, 16, 0)]
+    assert held_at_close == {"long_itm_call": 1, "long_otm_call": 1, "short_itm_put": -1, "short_otm_put": -1}
 
 
-def test_expiry_settlement_moves_intrinsic_value_into_cash_without_fees(tmp_path: Path) -> None:
-    engine, algo = run(tmp_path, scripted({1: _open_expiring_positions}, end=WEEKLY))
-    spot = engine.market().spot
-    fees_before = sum(fee_of(e) for e in fills(algo) if e.order_id in {t.order_id for t in algo.tickets})
-    premium = sum(-e.fill_quantity * e.fill_price * 100 for e in fills(algo)
-                  if e.order_id in {t.order_id for t in algo.tickets})
+def test_exercise_and_assignment_move_the_strike_into_shares_without_fees(tmp_path: Path) -> None:
+    _, algo = run(tmp_path, scripted({1: _open_expiring_positions}, end=NEXT_TRADING_DAY))
+    ticket_ids = {t.order_id for t in algo.tickets}
+    fees_before = sum(fee_of(e) for e in fills(algo) if e.order_id in ticket_ids)
+    premium = sum(-e.fill_quantity * e.fill_price * 100 for e in fills(algo) if e.order_id in ticket_ids)
 
-    settled = (spot - 650) * 100 - (850 - spot) * 100
-    assert algo.portfolio.cash == pytest.approx(100_000 + premium - fees_before + settled)
+    assert all(fee_of(e) == 0 for e in fills(algo) if e.order_id not in ticket_ids)
+    assert algo.portfolio.cash == pytest.approx(100_000 + premium - fees_before - 650 * 100 - 850 * 100)
     assert algo.portfolio.total_fees == pytest.approx(fees_before)
-    assert not algo.portfolio.invested
-    assert algo.portfolio.total_portfolio_value == pytest.approx(algo.portfolio.cash)
+    assert [s.value for s, sec in algo.securities.items() if sec.holdings.quantity] == ["GOOG"]
+
+
+def test_an_option_is_still_held_on_its_expiry_day(tmp_path: Path) -> None:
+    _, algo = run(tmp_path, scripted({1: _long_weekly_call}, end=WEEKLY))
+
+    assert algo.statuses() == [OrderStatus.SUBMITTED, OrderStatus.FILLED]
+    assert algo.portfolio[algo.tickets[0].symbol].quantity == 1
 
 
 def _long_weekly_call(algo: ChainAlgorithm, chain: Any) -> None:
