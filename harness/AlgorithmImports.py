@@ -44,6 +44,7 @@ from harness.lean_orders import (
     OrderResponse,
     OrderTicket,
     RegressionTestException,
+    UpdateOrderFields,
 )
 from harness.lean_securities import (
     Equity,
@@ -68,7 +69,7 @@ __all__ = [
     "QCAlgorithm", "RegressionTestException",
     "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
     "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
-    "Slice", "Symbol", "SymbolProperties", "TimeRules",
+    "Slice", "Symbol", "SymbolProperties", "TimeRules", "UpdateOrderFields",
     # Python names LEAN's AlgorithmImports re-exports (Common/AlgorithmImports.py)
     "date", "datetime", "json", "math", "np", "pd", "time", "timedelta",
 ]

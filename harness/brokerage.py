@@ -24,7 +24,7 @@ from datetime import datetime
 
 from harness.expiry import ExpiryHandling
 from harness.lean_enums import FINAL_STATUSES, OptionRight, OrderStatus, OrderType, SecurityType
-from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
+from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket, UpdateOrderFields
 from harness.lean_securities import SecurityManager, SecurityPortfolioManager
 from harness.lean_symbols import Symbol
 from harness.market import SyntheticMarket
@@ -137,7 +137,29 @@ class HarnessBrokerage(ExpiryHandling):
         return order
 
     def _ticket(self, order: Order) -> OrderTicket:
-        return OrderTicket(order, self.cancel)
+        return OrderTicket(order, self.cancel, self.update)
+
+    def update(self, order_id: int, fields: UpdateOrderFields) -> str | None:
+        """BrokerageTransactionHandler.HandleUpdateOrderRequest: an open (not combo) order takes
+        the new quantity, limit price and tag and emits UPDATE_SUBMITTED; None when accepted,
+        else the error message."""
+        order = self.orders.get(order_id)
+        if order is None or order.status in FINAL_STATUSES:
+            return "Unable to update order: it is filled, canceled or invalid"
+        if order._group_id is not None:
+            return "Unable to update a combo order leg in the harness"
+        if fields.quantity is not None:
+            if abs(fields.quantity) < abs(order._filled_quantity) or fields.quantity == 0:
+                return "Unable to update order: the new quantity is below what is already filled"
+            order.quantity = fields.quantity
+        if fields.limit_price is not None:
+            if order.type != OrderType.LIMIT:
+                return "Unable to update the limit price of an order that is not a limit order"
+            order._limit_price = fields.limit_price
+        if fields.tag is not None:
+            order.tag = fields.tag
+        self._emit(self._event(order, OrderStatus.UPDATE_SUBMITTED))
+        return None
 
     def _pre_check_reason(self, symbol: Symbol, quantity: float) -> str | None:
         """QCAlgorithm.PreOrderChecksImpl [Algorithm/QCAlgorithm.Trading.cs]: these refusals
@@ -367,10 +389,23 @@ class HarnessBrokerage(ExpiryHandling):
         return price <= limit if quantity > 0 else price >= limit
 
     def _work_limit(self, order: Order) -> None:
-        assert order._limit_price is not None
-        price = self._side_price(order)
-        if price > 0 and self._crossed(order._remaining, price, order._limit_price):
-            self._fill_with_script(order, price)
+        """Options: FillModel.LimitFill [Common/Orders/Fills/FillModel.cs] on the bar of the
+        order's side: a buy fills when the ask bar's Low is strictly below the limit, at
+        min(High, limit); a sell when the bid bar's High is strictly above it, at max(Low, limit)."""
+        limit = order._limit_price
+        assert limit is not None
+        if order.symbol.security_type != SecurityType.OPTION:
+            price = self._side_price(order)
+            if price > 0 and self._crossed(order._remaining, price, limit):
+                self._fill_with_script(order, price)
+            return
+        if max(self._market().quote(order.symbol)) <= 0:
+            return
+        high, low = self._market().bar_range(order.symbol, order._remaining > 0)
+        if order._remaining > 0 and low < limit:
+            self._fill_with_script(order, min(high, limit))
+        elif order._remaining < 0 and high > limit:
+            self._fill_with_script(order, max(low, limit))
 
     def _fill_with_script(self, order: Order, price: float) -> None:
         partial = self._partial_limits.pop(order.id, None)

@@ -61,7 +61,10 @@ class HarnessEngine:
         self.parameters = {str(k): str(v) for k, v in parameters.items()}
         self.market_config = market_config or MarketConfig()
         self.live_mode = live_mode
-        self.object_store = ObjectStore(storage_dir)
+        # LEAN's defaults (Common/Packets/Controls.cs): persisted about every 5 s, 10,000 files, 10 GiB
+        self.object_store = ObjectStore(storage_dir, persist_interval_seconds=5.0,
+                                        on_error=lambda message: self.write_log("ERROR", self.algorithm.time,
+                                                                                message))
         self.logs: list[str] = []
         self._on_day = on_day
         self._market: SyntheticMarket | None = None
@@ -166,11 +169,14 @@ class HarnessEngine:
                     next_firing += 1
                 algorithm.on_data(Slice(now, self._chains))
                 self.slices += 1
+                self.object_store._tick()
             market.end_day()
             curve.append((day, algorithm.portfolio.total_portfolio_value))
             if self._on_day is not None:
                 self._on_day(n, len(days))
         algorithm.on_end_of_algorithm()
+        self.object_store._persist()  # LEAN persists the store when the algorithm ends;
+        self.object_store._interval = 0.0  # after the run (tests, commands) writes go straight through
         return RunResult(
             start=days[0] if days else algorithm.start_date.date(),
             end=days[-1] if days else algorithm.end_date.date(),

@@ -89,13 +89,25 @@ class OrderResponse:
         return not self.is_success
 
 
+class UpdateOrderFields:
+    """What ``ticket.update`` takes: the fields to change (None keeps the order's value)."""
+
+    def __init__(self, quantity: float | None = None, limit_price: float | None = None,
+                 tag: str | None = None) -> None:
+        self.quantity = quantity
+        self.limit_price = limit_price
+        self.tag = tag
+
+
 class OrderTicket:
     """The handle ``market_order`` / ``limit_order`` return (one per leg for combos). A ticket
     LEAN refused before the order existed (QCAlgorithm pre-order checks) has order id 0."""
 
-    def __init__(self, order: Order, cancel: Callable[[int], bool]) -> None:
+    def __init__(self, order: Order, cancel: Callable[[int], bool],
+                 update: Callable[[int, UpdateOrderFields], str | None] | None = None) -> None:
         self._order = order
         self._cancel = cancel
+        self._update = update
 
     @property
     def order_id(self) -> int:
@@ -125,6 +137,20 @@ class OrderTicket:
     def average_fill_price(self) -> float:
         filled = self._order._filled_quantity
         return self._order._fill_value / filled if filled else 0.0
+
+    def update(self, fields: UpdateOrderFields) -> OrderResponse:
+        """LEAN's OrderTicket.Update: an OrderResponse; an error when the order is not open."""
+        error = "the order cannot be updated" if self._update is None else self._update(self._order.id, fields)
+        return OrderResponse(self._order.id, error is None, error or "")
+
+    def update_limit_price(self, limit_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(limit_price=limit_price, tag=tag))
+
+    def update_quantity(self, quantity: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(quantity=quantity, tag=tag))
+
+    def update_tag(self, tag: str) -> OrderResponse:
+        return self.update(UpdateOrderFields(tag=tag))
 
     def cancel(self, tag: str | None = None) -> OrderResponse:
         """LEAN's OrderTicket.Cancel: an OrderResponse, ``is_success`` when the cancel was taken."""

@@ -200,8 +200,9 @@ class SecurityPortfolioManager:
 class SecurityTransactionManager:
     """``self.transactions``: look up orders the algorithm placed."""
 
-    def __init__(self, orders: dict[int, Order]) -> None:
+    def __init__(self, orders: dict[int, Order], ticket: Callable[[Order], Any] | None = None) -> None:
         self._orders = orders
+        self._ticket = ticket
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
@@ -209,3 +210,12 @@ class SecurityTransactionManager:
     def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         return [o for o in self._orders.values()
                 if o._is_open and (symbol is None or o.symbol == symbol)]
+
+    def get_open_order_tickets(self, symbol: Symbol | None = None) -> list[Any]:
+        if self._ticket is None:
+            return []
+        return [self._ticket(o) for o in self.get_open_orders(symbol)]
+
+    def get_order_ticket(self, order_id: int) -> Any:
+        order = self._orders.get(order_id)
+        return None if order is None or self._ticket is None else self._ticket(order)

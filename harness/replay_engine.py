@@ -41,6 +41,7 @@ class ReplayEngine(HarnessEngine):
         self.equity_series: list[tuple[datetime, float]] = []
         super().__init__(algorithm_class, parameters, storage_dir, **kwargs)
         self.brokerage.market_close_after = self.option_hours.next_market_close
+        self.algorithm.time_rules._hours = self.equity_hours  # early closes move before_market_close
 
     def _data_warning(self, message: str) -> None:
         self._pending_warnings.append(message)
@@ -172,6 +173,7 @@ class ReplayEngine(HarnessEngine):
                     next_firing += 1
                 algorithm.on_data(Slice(now, chains))
                 self.slices += 1
+                self.object_store._tick()
                 self._flush_warnings()
             market.end_day()
             self.data.close()  # the day's zips are not read again
@@ -181,6 +183,8 @@ class ReplayEngine(HarnessEngine):
             if self._on_day is not None:
                 self._on_day(n, len(days))
         algorithm.on_end_of_algorithm()
+        self.object_store._persist()  # as LEAN at the end; afterwards writes go straight through
+        self.object_store._interval = 0.0
         self._flush_warnings()
         return RunResult(
             start=days[0] if days else algorithm.start_date.date(),

@@ -1,8 +1,9 @@
 """LEAN's backtest statistics, under LEAN's names and formats [Common/Statistics/
 StatisticsBuilder.cs GetSummary, PortfolioStatistics.cs, Statistics.cs].
 
-- The equity series is sampled once a calendar day (and at the start); the daily performance
-  list is its percentage change. With fewer than two performance points LEAN leaves every
+- The equity series is sampled once a calendar day (and at the start and the end); the daily
+  performance list is the percentage change between the midnight samples, without day 0 and
+  day 1 (PreprocessPerformanceValues). With fewer than two performance points LEAN leaves every
   ratio at 0 (a one-day backtest reports Net Profit 0 %), which is kept here.
 - Portfolio Turnover is the average over the daily samples of that day's traded value over the
   portfolio value.
@@ -110,7 +111,10 @@ def lean_statistics(start_equity: float, equity: list[tuple[datetime, float]], f
                     risk_free_rate: Callable[[date], float]) -> dict[str, str]:
     end_equity = equity[-1][1] if equity else start_equity
     values = [v for _, v in equity]
-    performance = [(b - a) / a if a else 0.0 for a, b in pairwise(values)]
+    # the daily performance samples (midnights, not the final point), day 0 being 0; LEAN drops
+    # day 0 and day 1 (StatisticsBuilder.PreprocessPerformanceValues)
+    daily = [0.0] + [(b - a) / a if a else 0.0 for a, b in pairwise(values[:-1])]
+    performance = daily[2:]
     stats = {
         "Total Orders": str(total_orders), "Average Win": "0%", "Average Loss": "0%",
         "Compounding Annual Return": "0%", "Drawdown": "0%", "Expectancy": "0",
@@ -138,6 +142,7 @@ def lean_statistics(start_equity: float, equity: list[tuple[datetime, float]], f
     car = (end_equity / start_equity) ** (1 / years) - 1 if years else 0.0
     mean = sum(performance) / len(performance)
     variance = sum((p - mean) ** 2 for p in performance) / (len(performance) - 1)
+    variance = 0.0 if variance < 1e-30 else variance  # Statistics.AnnualVariance: NaN or zero -> 0
     annual_std = math.sqrt(variance * TRADING_DAYS_PER_YEAR)
     annual_performance = (mean + 1) ** TRADING_DAYS_PER_YEAR - 1
     rate = sum(risk_free_rate(d.date()) for d, _ in equity) / len(equity)

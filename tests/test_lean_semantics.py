@@ -107,3 +107,58 @@ def test_combo_leg_ratios_with_a_common_factor_throw() -> None:
 
     with pytest.raises(ValueError, match="should be reduced from 1x"):
         brokerage.combo_order([Leg.create(LONG, 2), Leg.create(SHORT, -2)], 1, 2.5, "")
+
+
+def test_a_ticket_updates_an_open_limit_order_and_then_it_fills_at_the_new_limit() -> None:
+    """OrderTicket.Update / UpdateOrderFields [Common/Orders/OrderTicket.cs]: an OrderResponse,
+    an UpdateSubmitted event, the new limit price used from the next slice on."""
+    from harness.lean_orders import UpdateOrderFields
+
+    market = _Bars(BARS)
+    brokerage, events = _brokerage(market)
+    ticket = brokerage.limit_order(LONG, 1, 4.0, "")  # the ask is 5.2: not marketable
+    brokerage.on_slice()
+
+    response = ticket.update(UpdateOrderFields(limit_price=5.5, tag="repriced"))
+    brokerage.on_slice()
+
+    assert response.is_success and ticket.tag == "repriced"
+    assert [e.status for e in events] == [OrderStatus.SUBMITTED, OrderStatus.UPDATE_SUBMITTED, OrderStatus.FILLED]
+    assert ticket.update_limit_price(6.0).is_success is False  # filled: no longer open
+
+
+def test_open_order_tickets_are_listed_by_the_transaction_manager() -> None:
+    from harness.lean_securities import SecurityTransactionManager
+
+    brokerage, _ = _brokerage(_Bars(BARS))
+    working = brokerage.limit_order(LONG, 1, 4.0, "")
+    brokerage.market_order(SHORT, -1, "")  # fills at once
+    transactions = SecurityTransactionManager(brokerage.orders, brokerage._ticket)
+
+    assert [t.order_id for t in transactions.get_open_order_tickets()] == [working.order_id]
+    assert transactions.get_open_order_tickets(SHORT) == []
+
+
+@pytest.mark.parametrize(("limit", "fill_price"), [(4.8, None), (4.81, 4.81), (9.0, 5.2)])
+def test_an_option_buy_limit_fills_when_the_ask_bars_low_is_strictly_below_it(limit: float,
+                                                                               fill_price: float | None) -> None:
+    """FillModel.LimitFill [Common/Orders/Fills/FillModel.cs]: Low < limit, at min(High, limit)."""
+    brokerage, events = _brokerage(_Bars(BARS))  # LONG's ask bar: high 5.2, low 4.8
+    brokerage.limit_order(LONG, 1, limit, "")
+
+    brokerage.on_slice()
+
+    assert [e.fill_price for e in events if e.status == OrderStatus.FILLED] == ([] if fill_price is None
+                                                                               else [fill_price])
+
+
+@pytest.mark.parametrize(("limit", "fill_price"), [(2.1, None), (2.09, 2.09), (1.0, 1.9)])
+def test_an_option_sell_limit_fills_when_the_bid_bars_high_is_strictly_above_it(limit: float,
+                                                                                fill_price: float | None) -> None:
+    brokerage, events = _brokerage(_Bars(BARS))  # SHORT's bid bar: high 2.1, low 1.9
+    brokerage.limit_order(SHORT, -1, limit, "")
+
+    brokerage.on_slice()
+
+    assert [e.fill_price for e in events if e.status == OrderStatus.FILLED] == ([] if fill_price is None
+                                                                               else [fill_price])
