@@ -131,8 +131,8 @@ class HarnessEngine:
     def _build_chains(self, day: date) -> None:
         market = self.market()
         self._chains = OptionChains()
-        universe = OptionFilterUniverse(market.listed, market.spot, day)
         for option in self._options:
+            universe = OptionFilterUniverse(market.listed, market.spot, day)
             selected = apply_filter(option._filter, universe)
             contracts: dict[Symbol, OptionContract] = {}
             for listed in selected:

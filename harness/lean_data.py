@@ -198,7 +198,8 @@ class ListedContract:
 
 
 class OptionFilterUniverse:
-    """What ``option.set_filter(lambda u: ...)`` receives: the day's listed contracts.
+    """What ``option.set_filter(lambda u: ...)`` receives: the day's listed contracts (one
+    universe per option and day; its methods narrow it in place and return it, as LEAN's do).
 
     As LEAN's ``OptionFilterUniverse``/``ContractSecurityFilterUniverse``: ``strikes(-k, k)``
     binary-searches the underlying price among the unique strikes of the contracts still in the
@@ -228,8 +229,10 @@ class OptionFilterUniverse:
         return list(self._contracts)
 
     def _with(self, keep: Callable[[ListedContract], bool]) -> OptionFilterUniverse:
-        return OptionFilterUniverse([c for c in self._contracts if keep(c)], self._price, self._today,
-                                    self._type)
+        """Filters in place and returns the universe itself, as LEAN's filter methods do (a
+        Python filter that returns None has still filtered)."""
+        self._contracts = [c for c in self._contracts if keep(c)]
+        return self
 
     def strikes(self, min_strike: int, max_strike: int) -> OptionFilterUniverse:
         unique = sorted({c.strike for c in self._contracts})
@@ -259,13 +262,16 @@ class OptionFilterUniverse:
         return self._with(keep)
 
     def include_weeklys(self) -> OptionFilterUniverse:
-        return OptionFilterUniverse(self._contracts, self._price, self._today, "all")
+        self._type = "all"
+        return self
 
     def standards_only(self) -> OptionFilterUniverse:
-        return OptionFilterUniverse(self._contracts, self._price, self._today, "standard")
+        self._type = "standard"
+        return self
 
     def weeklys_only(self) -> OptionFilterUniverse:
-        return OptionFilterUniverse(self._contracts, self._price, self._today, "weekly")
+        self._type = "weekly"
+        return self
 
     def calls_only(self) -> OptionFilterUniverse:
         return self._with(lambda c: c.right == OptionRight.CALL)
@@ -293,6 +299,8 @@ def apply_filter(option_filter: Callable[[OptionFilterUniverse], Any] | None,
     if option_filter is None:
         return universe.strikes(-1, 1).expiration(0, 35)._apply_type_filter()
     result = option_filter(universe)
+    if result is None:  # LEAN keeps the universe the filter methods narrowed
+        result = universe
     if isinstance(result, list | tuple | set) and all(isinstance(r, Symbol) for r in result):
         chosen = set(result)  # LEAN also takes the selected symbols back
         return [c for c in universe._contracts if c.symbol in chosen]

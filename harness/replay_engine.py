@@ -115,10 +115,10 @@ class ReplayEngine(HarnessEngine):
     # -- the day ---------------------------------------------------------------------------
     def _select_universe(self, day: date) -> None:
         market = self.market()
-        universe = OptionFilterUniverse(market.listed, market.universe_price, day)
         self._selected = {}
         wanted: list[Symbol] = []
         for option in self._options:
+            universe = OptionFilterUniverse(market.listed, market.universe_price, day)
             chosen = [c.symbol for c in option._apply_filter(universe)]
             self._selected[option.symbol] = chosen
             wanted += chosen

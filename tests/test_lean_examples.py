@@ -18,7 +18,9 @@ VENDORED = Path(__file__).resolve().parent / "lean_examples"  # more of LEAN's e
 EXAMPLES = [(LEAN_EXAMPLES, "BasicTemplateOptionsAlgorithm"),
             (LEAN_EXAMPLES, "OptionExerciseAssignRegressionAlgorithm"),
             (VENDORED, "OptionChainProviderAlgorithm"), (VENDORED, "BasicTemplateOptionsFilterUniverseAlgorithm"),
-            (VENDORED, "OptionChainIncludeWeeklysByDefaultRegressionAlgorithm")]
+            (VENDORED, "OptionChainIncludeWeeklysByDefaultRegressionAlgorithm"),
+            (VENDORED, "OptionChainConsistencyRegressionAlgorithm"),
+            (VENDORED, "OptionFilterReturnsNullRegressionAlgorithm")]
 # the yardstick of the issue, plus every other statistic the harness computes
 YARDSTICK = ("Total Orders", "Total Fees", "End Equity")
 KNOWN_DIFFERENCES = {
