@@ -23,6 +23,8 @@ from harness.lean_data import (
     OptionFilterUniverse,
     OptionSymbol,
     Slice,
+    TradeBar,
+    TradeBars,
 )
 from harness.lean_enums import (
     DataNormalizationMode,
@@ -69,7 +71,7 @@ __all__ = [
     "QCAlgorithm", "RegressionTestException",
     "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
     "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
-    "Slice", "Symbol", "SymbolProperties", "TimeRules", "UpdateOrderFields",
+    "Slice", "Symbol", "SymbolProperties", "TimeRules", "TradeBar", "TradeBars", "UpdateOrderFields",
     # Python names LEAN's AlgorithmImports re-exports (Common/AlgorithmImports.py)
     "date", "datetime", "json", "math", "np", "pd", "time", "timedelta",
 ]

@@ -178,12 +178,50 @@ class OptionChains(dict):  # type: ignore[type-arg]
         return (KeyValuePair(k, v) for k, v in self.items())
 
 
-class Slice:
-    """One time step of data."""
+class TradeBar:
+    """A minute trade bar (``slice.bars[symbol]``); fill-forward bars repeat the last close."""
 
-    def __init__(self, time: datetime, option_chains: OptionChains) -> None:
+    __slots__ = ("close", "end_time", "high", "low", "open", "symbol", "time", "volume")
+
+    def __init__(self, symbol: Symbol, time: datetime, end_time: datetime, ohlcv: tuple[float, ...]) -> None:
+        self.symbol = symbol
+        self.time = time
+        self.end_time = end_time
+        self.open = ohlcv[0]
+        self.high = ohlcv[1]
+        self.low = ohlcv[2]
+        self.close = ohlcv[3]
+        self.volume = ohlcv[4]
+
+    @property
+    def price(self) -> float:
+        return self.close
+
+    @property
+    def value(self) -> float:
+        return self.close
+
+
+class TradeBars(dict):  # type: ignore[type-arg]
+    """``slice.bars``: Symbol -> TradeBar; iterating yields key/value pairs like LEAN's."""
+
+    def __iter__(self) -> Iterator[KeyValuePair]:  # type: ignore[override]
+        return (KeyValuePair(k, v) for k, v in self.items())
+
+
+class Slice:
+    """One time step of data: the option chains and (on LEAN data) the equity trade bars."""
+
+    def __init__(self, time: datetime, option_chains: OptionChains, bars: TradeBars | None = None) -> None:
         self.time = time
         self.option_chains = option_chains
+        self.bars = bars if bars is not None else TradeBars()
+
+    def contains_key(self, symbol: Symbol) -> bool:
+        return symbol in self.bars or symbol in self.option_chains
+
+    def get(self, symbol: Symbol) -> Any:
+        return self.bars.get(symbol) or self.option_chains.get(symbol)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,21 @@ backtest schedule:
 from __future__ import annotations
 
 import time as wallclock
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from harness.engine import HarnessEngine, RunResult
-from harness.lean_data import OptionChain, OptionChains, OptionContract, OptionFilterUniverse, Slice, _Underlying
+from harness.lean_data import (
+    OptionChain,
+    OptionChains,
+    OptionContract,
+    OptionFilterUniverse,
+    Slice,
+    TradeBar,
+    TradeBars,
+    _Underlying,
+)
 from harness.lean_disk import LeanDataFolder
 from harness.lean_securities import Equity, Option, Security, SymbolProperties
 from harness.lean_symbols import Symbol
@@ -139,6 +148,14 @@ class ReplayEngine(HarnessEngine):
                 chains[canonical] = OptionChain(canonical, _Underlying(market.underlying, market.spot), contracts)
         return chains
 
+    def _bars(self, now: datetime) -> TradeBars:
+        bars = TradeBars()
+        market = self.market()
+        bar = market.equity_bar()
+        if bar is not None:
+            bars[market.underlying] = TradeBar(market.underlying, now - timedelta(minutes=1), now, bar)
+        return bars
+
     def run(self) -> RunResult:
         started = wallclock.perf_counter()
         algorithm = self.algorithm
@@ -171,7 +188,7 @@ class ReplayEngine(HarnessEngine):
                 while next_firing < len(firings) and firings[next_firing][0] <= now:
                     firings[next_firing][1].callback()
                     next_firing += 1
-                algorithm.on_data(Slice(now, chains))
+                algorithm.on_data(Slice(now, chains, self._bars(now)))
                 self.slices += 1
                 self.object_store._tick()
                 self._flush_warnings()

@@ -76,6 +76,7 @@ class ReplayMarket:
         self._series = _Series([], np.zeros((len(FIELDS), 0, 0)), np.zeros(0, dtype=int))
         self._carry: dict[Symbol, np.ndarray] = {}  # last values of every contract ever read
         self._carry_equity = np.full(3, np.nan)
+        self._equity_bars = np.zeros((0, 5))
         self._subscribed: set[Symbol] = set()
         self.data_points = 0
 
@@ -117,10 +118,14 @@ class ReplayMarket:
         trade = self.folder.equity_minute(self.ticker, day, "trade")
         quote = self.folder.equity_minute(self.ticker, day, "quote")
         factor = self.folder.price_factor(self.ticker, day)
+        bars = np.full((self._minutes, 5), np.nan)  # open, high, low, close, volume of real bars
         if trade is not None:
             slots, rows = self._slots(trade)
             columns[0, slots] = trade[rows, 4] * factor
+            bars[slots, :4] = trade[rows, 1:5] * factor
+            bars[slots, 4] = trade[rows, 5]
             self.data_points += len(rows)
+        self._equity_bars = bars
         if quote is not None:
             slots, rows = self._slots(quote)
             columns[1, slots] = quote[rows, 4] * factor
@@ -249,6 +254,16 @@ class ReplayMarket:
         """Book indexes of subscribed contracts that have data at the current minute."""
         series = self._series
         return [row for row, first in zip(series.rows, series.first_minute, strict=True) if first <= self._minute]
+
+    def equity_bar(self) -> tuple[float, ...] | None:
+        """(open, high, low, close, volume) of the minute's equity trade bar; a fill-forward bar
+        (no trade that minute) repeats the last close with volume 0; None before any trade."""
+        if not self._minutes or self._minute < 0 or self.spot <= 0:
+            return None
+        row = self._equity_bars[self._minute]
+        if np.isnan(row[3]):
+            return (self.spot, self.spot, self.spot, self.spot, 0.0)
+        return tuple(float(v) for v in row)
 
     def equity_quote(self) -> tuple[float, float]:
         if not self._minutes or self._minute < 0:

@@ -6,6 +6,7 @@ statistic LEAN lists there that the harness computes."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,28 @@ def test_scheduled_events_follow_the_early_close(tmp_path: Path) -> None:
     run = run_lean(BeforeClose, LEAN_DATA, tmp_path / "s")
 
     assert run.engine.algorithm.fired == ["2015-12-23 15:50", "2015-12-24 12:50"]
+
+
+def test_slice_bars_hold_the_equitys_minute_trade_bar_iterated_as_key_value_pairs(tmp_path: Path) -> None:
+    """slice.bars on LEAN data: the equity's trade bar of the minute (open .. close, volume, bar
+    start and end), fill-forward bars at the last close with volume 0; iterating gives kvp."""
+    from harness.qc_algorithm import QCAlgorithm
+
+    class Bars(QCAlgorithm):
+        def initialize(self) -> None:
+            self.set_start_date(2015, 12, 24)
+            self.set_end_date(2015, 12, 24)
+            self.add_equity("GOOG")
+            self.seen: list[tuple] = []
+
+        def on_data(self, slice) -> None:
+            for kvp in slice.bars:
+                bar = kvp.value
+                self.seen.append((kvp.key.value, bar.time, bar.end_time, bar.open, bar.close, bar.volume))
+
+    algorithm = run_lean(Bars, LEAN_DATA, tmp_path / "s").engine.algorithm
+
+    first = algorithm.seen[0]
+    assert first[:3] == ("GOOG", datetime(2015, 12, 24, 9, 30), datetime(2015, 12, 24, 9, 31))
+    assert first[3:] == (749.55, 748.54, 11492.0)  # LEAN's 09:30 bar: 7495500 .. 7485400, 11,492 shares
+    assert len(algorithm.seen) == 210
