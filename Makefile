@@ -4,8 +4,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
+# A second environment with exactly the numpy/pandas/scipy of LEAN's image (pyproject extra "lean"):
+# the algorithm-side tests and harness backtests run there too, so code needing newer versions fails here.
+LEAN_VENV  := .venv-lean
+LEAN_STAMP := $(LEAN_VENV)/.installed-stamp
+LEAN_PIN_TESTS := tests/test_lean_pins.py tests/test_bot_config.py tests/test_circuit_breaker.py \
+	tests/test_error_handling.py tests/test_exposure_accounting.py tests/test_greeks_and_entry.py \
+	tests/test_order_executor.py tests/test_order_gateway.py tests/test_risk_limits.py \
+	tests/test_roll_zero_limit.py tests/test_trading_bot.py tests/test_state_restore.py \
+	tests/test_audit_trail.py tests/test_object_store_schema.py tests/test_inbox_consumer.py \
+	tests/test_lean_disk.py tests/test_lean_examples.py tests/test_main_on_lean_data.py tests/test_end_to_end.py
 
-.PHONY: help setup backtest report signoff test lint typecheck pytest bench clean api
+.PHONY: help setup backtest report signoff test lint typecheck pytest pytest-lean-pins bench clean api
 
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
@@ -21,6 +31,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+$(LEAN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(LEAN_VENV)
+	$(LEAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LEAN_VENV)/bin/python -m pip install --quiet -e '.[lean]'
+	touch $(LEAN_STAMP)
 
 backtest: $(STAMP)
 	$(PY) -m harness.runner $(ARGS)
@@ -43,7 +59,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest
 
-test: lint typecheck pytest
+pytest-lean-pins: $(LEAN_STAMP)
+	LEAN_PINS=1 $(LEAN_VENV)/bin/python -m pytest $(LEAN_PIN_TESTS)
+
+test: lint typecheck pytest pytest-lean-pins
 
 # The sidecar API on 127.0.0.1 (API_PORT, default 8000); needs TRADING_API_TOKEN (>= 32 chars).
 api: $(STAMP)
@@ -53,4 +72,4 @@ bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) storage backtests .pytest_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) $(LEAN_VENV) storage backtests .pytest_cache .ruff_cache .benchmarks

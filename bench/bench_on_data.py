@@ -26,10 +26,10 @@ install_fake_lean()
 
 from execution.bot_managed_positions import BotManagedPosition  # noqa: E402
 from execution.lean_adapter import quote_from_contract  # noqa: E402
-from harness.calendar import trading_days  # noqa: E402
 from harness.engine import OPEN, HarnessEngine  # noqa: E402
 from harness.lean_data import Slice  # noqa: E402
 from harness.market import MarketConfig  # noqa: E402
+from harness.trading_calendar import trading_days  # noqa: E402
 
 POSITIONS = 20
 MINUTES = 300

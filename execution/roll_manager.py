@@ -159,6 +159,11 @@ class RollManager:
 
     def _send(self, roll: Roll, now: datetime, limit: float | None) -> None:
         bot, target = self.bot, roll.target
+        if limit is not None and round(limit, 2) == 0:
+            # LEAN's combo_limit_order throws on a limit of exactly 0 (QCAlgorithm.Trading.cs):
+            # an even roll is sent one cent of debit, the smallest price LEAN accepts
+            logger.info("ROLL_LIMIT_NUDGED", extra={"roll_id": roll.roll_id, "net_mid": limit, "limit": 0.01})
+            limit = 0.01
         legs = [OrderRequest(roll.roll_id, symbol, quantity, OrderPurpose.ROLL, position_id=roll.position_id,
                              correlation_id=roll.roll_id)
                 for symbol, quantity in ((target.close_symbol, roll.close_goal - roll.close_filled),

@@ -6,18 +6,48 @@ LEAN is not running. Never copy this file to the project root: it would shadow L
 Every name below must exist in quantconnect-stubs (tests/test_harness_lean_names.py checks).
 """
 
+# LEAN's own AlgorithmImports (Common/AlgorithmImports.py) also re-exports these Python names.
+import json
+import math
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+
 from harness.lean_commands import Command
-from harness.lean_data import Greeks, OptionChain, OptionChains, OptionContract, OptionFilterUniverse, Slice
+from harness.lean_data import (
+    Greeks,
+    OptionChain,
+    OptionChains,
+    OptionContract,
+    OptionFilterUniverse,
+    OptionSymbol,
+    Slice,
+    TradeBar,
+    TradeBars,
+)
 from harness.lean_enums import (
+    DataNormalizationMode,
     Market,
     OptionRight,
     OptionStyle,
     OrderDirection,
     OrderStatus,
+    OrderType,
     Resolution,
     SecurityType,
 )
-from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
+from harness.lean_orders import (
+    CashAmount,
+    Leg,
+    Order,
+    OrderEvent,
+    OrderFee,
+    OrderResponse,
+    OrderTicket,
+    RegressionTestException,
+    UpdateOrderFields,
+)
 from harness.lean_securities import (
     Equity,
     Option,
@@ -34,10 +64,14 @@ from harness.qc_algorithm import QCAlgorithm
 from harness.scheduling import DateRules, ScheduleManager, TimeRules
 
 __all__ = [
-    "CashAmount", "Command", "DateRules", "Equity", "Greeks", "Leg", "Market", "ObjectStore", "Option", "OptionChain",
-    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "Order",
-    "OrderDirection", "OrderEvent", "OrderFee", "OrderStatus", "OrderTicket", "QCAlgorithm",
+    "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Greeks", "Leg", "Market",
+    "ObjectStore", "Option", "OptionChain",
+    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "OptionSymbol", "Order",
+    "OrderDirection", "OrderEvent", "OrderFee", "OrderResponse", "OrderStatus", "OrderTicket", "OrderType",
+    "QCAlgorithm", "RegressionTestException",
     "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
     "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
-    "Slice", "Symbol", "SymbolProperties", "TimeRules",
+    "Slice", "Symbol", "SymbolProperties", "TimeRules", "TradeBar", "TradeBars", "UpdateOrderFields",
+    # Python names LEAN's AlgorithmImports re-exports (Common/AlgorithmImports.py)
+    "date", "datetime", "json", "math", "np", "pd", "time", "timedelta",
 ]

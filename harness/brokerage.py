@@ -7,8 +7,10 @@
   fills when the legs' net price crosses the single limit price.
 - ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, or
   never), per order or per leg.
-- Fees per contract with a per-order minimum. Expiring options settle in cash at intrinsic value
-  after the close of the expiry day (LEAN would exercise into shares; see README).
+- Pre-order checks as QCAlgorithm's (no security, zero quantity, no price yet): an invalid
+  ticket with order id 0, no OrderEvent, no order.
+- Fees: LEAN's Interactive Brokers model (``FeeModel``). Expiring options are exercised or
+  assigned into shares on the next trading day (``harness/expiry.py``).
 - Buying power is approximate: long premium must be covered by cash; short options need
   Reg-T-like margin (20% of the underlying less the out-of-the-money amount, at least 10%).
 """
@@ -17,66 +19,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
+from harness.expiry import ExpiryHandling
+from harness.fees import FeeModel
+from harness.fill_script import FillScript, PartialFill, Reject
 from harness.lean_enums import FINAL_STATUSES, OptionRight, OrderStatus, OrderType, SecurityType
-from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket
+from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket, UpdateOrderFields
 from harness.lean_securities import SecurityManager, SecurityPortfolioManager
 from harness.lean_symbols import Symbol
 from harness.market import SyntheticMarket
+from harness.statistics import FillRecord
 
 
-@dataclass(frozen=True)
-class FeeModel:
-    per_contract: float = 0.65
-    per_share: float = 0.005
-    min_per_order: float = 1.0
-
-    def fee(self, order: Order, fill_quantity: float, first_fill: bool) -> float:
-        """The fee of this fill: the order pays max(rate x quantity, minimum) once in total."""
-        rate = self.per_contract if order.symbol.security_type == SecurityType.OPTION else self.per_share
-        before = 0.0 if first_fill else max(rate * abs(order._filled_quantity), self.min_per_order)
-        after = max(rate * (abs(order._filled_quantity) + abs(fill_quantity)), self.min_per_order)
-        return after - before
-
-
-@dataclass(frozen=True)
-class Reject:
-    reason: str = "Rejected by the harness fill script"
-
-
-@dataclass(frozen=True)
-class PartialFill:
-    fraction: float
-    remainder: str = "next_slice"  # or "never": the rest stays open until cancelled
-
-
-@dataclass
-class _Directive:
-    match: Callable[[Order], bool]
-    action: Reject | PartialFill
-    uses: int
-
-
-@dataclass
-class FillScript:
-    """Test hooks: ``script.add(lambda order: ..., PartialFill(0.5), uses=1)``."""
-
-    directives: list[_Directive] = field(default_factory=list)
-
-    def add(self, match: Callable[[Order], bool], action: Reject | PartialFill, uses: int = 1) -> None:
-        self.directives.append(_Directive(match, action, uses))
-
-    def take(self, order: Order) -> Reject | PartialFill | None:
-        for directive in self.directives:
-            if directive.uses > 0 and directive.match(order):
-                directive.uses -= 1
-                return directive.action
-        return None
-
-
-class HarnessBrokerage:
+class HarnessBrokerage(ExpiryHandling):
     def __init__(self, securities: SecurityManager, portfolio: SecurityPortfolioManager,
                  market: Callable[[], SyntheticMarket], clock: Callable[[], datetime],
                  utc_clock: Callable[[], datetime], emit: Callable[[OrderEvent], None],
@@ -96,6 +52,12 @@ class HarnessBrokerage:
         self._partial_limits: dict[int, PartialFill] = {}
         self.fill_count = 0
         self.fees_paid = 0.0
+        # LEAN data replay: next market close after a local time (market-on-close fills) and
+        # the handler for assignments (QCAlgorithm.on_assignment_order_event)
+        self.market_close_after: Callable[[datetime], datetime] | None = None
+        self.fill_records: list[FillRecord] = []  # every fill, for LEAN's statistics
+        self.refusals: list[str] = []  # orders refused by the pre-order checks (no order, no event)
+        self.on_assignment: Callable[[OrderEvent], None] | None = None
 
     # -- submission ------------------------------------------------------------------------
     def _new_order(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str,
@@ -106,7 +68,50 @@ class HarnessBrokerage:
         return order
 
     def _ticket(self, order: Order) -> OrderTicket:
-        return OrderTicket(order, self.cancel)
+        return OrderTicket(order, self.cancel, self.update)
+
+    def update(self, order_id: int, fields: UpdateOrderFields) -> str | None:
+        """BrokerageTransactionHandler.HandleUpdateOrderRequest: an open (not combo) order takes
+        the new quantity, limit price and tag and emits UPDATE_SUBMITTED; None when accepted,
+        else the error message."""
+        order = self.orders.get(order_id)
+        if order is None or order.status in FINAL_STATUSES:
+            return "Unable to update order: it is filled, canceled or invalid"
+        if order._group_id is not None:
+            return "Unable to update a combo order leg in the harness"
+        if fields.quantity is not None:
+            if abs(fields.quantity) < abs(order._filled_quantity) or fields.quantity == 0:
+                return "Unable to update order: the new quantity is below what is already filled"
+            order.quantity = fields.quantity
+        if fields.limit_price is not None:
+            if order.type != OrderType.LIMIT:
+                return "Unable to update the limit price of an order that is not a limit order"
+            order._limit_price = fields.limit_price
+        if fields.tag is not None:
+            order.tag = fields.tag
+        self._emit(self._event(order, OrderStatus.UPDATE_SUBMITTED))
+        return None
+
+    def _pre_check_reason(self, symbol: Symbol, quantity: float) -> str | None:
+        """QCAlgorithm.PreOrderChecksImpl [Algorithm/QCAlgorithm.Trading.cs]: these refusals
+        happen before an order exists: an invalid ticket with order id 0, no OrderEvent, and
+        no order in the count."""
+        security = self._securities.get(symbol)
+        if security is None:
+            return f"Security {symbol} is not in the algorithm's securities"
+        if quantity == 0 or not math.isfinite(quantity):
+            return "Unable to submit order with zero quantity"
+        if abs(quantity) < 1:  # the lot size of US equities and equity options
+            return f"Unable to submit order with quantity {quantity} below the lot size 1"
+        if security.price == 0:
+            return f"{symbol}: the security does not have an accurate price as it has not yet received a bar of data"
+        return None
+
+    def _refused(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str, reason: str) -> OrderTicket:
+        order = Order(0, symbol, quantity, kind, self._clock(), tag or "")
+        order.status = OrderStatus.INVALID
+        self.refusals.append(reason)
+        return self._ticket(order)
 
     def _invalid_reason(self, order: Order) -> str | None:
         if order.symbol not in self._securities:
@@ -118,7 +123,7 @@ class HarnessBrokerage:
         if order._limit_price is not None and not (math.isfinite(order._limit_price) and order._limit_price >= 0):
             return "Limit price must be a finite, non-negative number"
         bid, ask = self._market().quote(order.symbol)
-        if bid <= 0 and ask <= 0:
+        if bid <= 0 and ask <= 0 and self._securities[order.symbol].price <= 0:
             return f"No price for {order.symbol}: the security has no data yet"
         return self._buying_power_reason(order, bid, ask)
 
@@ -152,10 +157,11 @@ class HarnessBrokerage:
 
     def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0,
                fill_quantity: float = 0.0, fee: float = 0.0, message: str = "",
-               is_assignment: bool = False) -> OrderEvent:
-        return OrderEvent(order.id, order.symbol, self._utc(), status, order.direction, fill_price,
+               is_assignment: bool = False, is_in_the_money: bool = False,
+               symbol: Symbol | None = None) -> OrderEvent:
+        return OrderEvent(order.id, symbol or order.symbol, self._utc(), status, order.direction, fill_price,
                           fill_quantity, order.quantity, OrderFee(CashAmount(fee)), is_assignment,
-                          message, order._limit_price, self._ticket(order))
+                          message, order._limit_price, self._ticket(order), is_in_the_money)
 
     def _submit(self, order: Order) -> None:
         reason = self._invalid_reason(order)
@@ -174,11 +180,27 @@ class HarnessBrokerage:
             self._fill_with_script(order, self._side_price(order))
 
     def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        reason = self._pre_check_reason(symbol, quantity)
+        if reason:
+            return self._refused(symbol, quantity, OrderType.MARKET, tag, reason)
         order = self._new_order(symbol, quantity, OrderType.MARKET, tag)
         self._submit(order)
         return self._ticket(order)
 
+    def market_on_close_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        """Fills at the first slice at or after the next market close following the order time,
+        at that bar's close on the order's side [FillModel.cs MarketOnCloseFill]."""
+        reason = self._pre_check_reason(symbol, quantity)
+        if reason:
+            return self._refused(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag, reason)
+        order = self._new_order(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag)
+        self._submit(order)
+        return self._ticket(order)
+
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str) -> OrderTicket:
+        reason = self._pre_check_reason(symbol, quantity)
+        if reason:
+            return self._refused(symbol, quantity, OrderType.LIMIT, tag, reason)
         order = self._new_order(symbol, quantity, OrderType.LIMIT, tag, limit_price)
         self._submit(order)
         return self._ticket(order)
@@ -187,7 +209,23 @@ class HarnessBrokerage:
                     tag: str) -> list[OrderTicket]:
         if not legs:
             raise ValueError("A combo order needs at least one leg")
+        divisor = math.gcd(*(abs(int(leg.quantity)) for leg in legs))
+        if divisor != 1:  # QCAlgorithm.CheckComboOrderSizing
+            raise ValueError("The global combo quantity should be used to increase or reduce the size of the order, "
+                             "while the leg quantities should be used to specify the ratio of the order. The combo "
+                             f"order quantities should be reduced from {quantity}x("
+                             + ", ".join(f"{leg.quantity} {leg.symbol}" for leg in legs) + ") to "
+                             f"{quantity * divisor}x(" + ", ".join(f"{leg.quantity // divisor} {leg.symbol}"
+                                                                  for leg in legs) + ").")
+        if limit_price is not None and limit_price == 0:
+            # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException before any order exists
+            raise ValueError("ComboLimitOrder requires a limit price")
         kind = OrderType.COMBO_MARKET if limit_price is None else OrderType.COMBO_LIMIT
+        for leg in legs:  # QCAlgorithm.SubmitComboOrder: the first leg that fails the pre-order
+            # checks ends it with that leg's invalid ticket alone; no leg becomes an order
+            reason = self._pre_check_reason(leg.symbol, leg.quantity * quantity)
+            if reason:
+                return [self._refused(leg.symbol, leg.quantity * quantity, kind, tag, reason)]
         group = self._next_group
         self._next_group += 1
         orders = []
@@ -228,13 +266,18 @@ class HarnessBrokerage:
 
     # -- fills -----------------------------------------------------------------------------
     def _side_price(self, order: Order) -> float:
+        """Buys at the ask, sells at the bid; without a quote, LEAN's best effort is the last
+        price (an equity day without quote bars)."""
         bid, ask = self._market().quote(order.symbol)
-        return ask if order._remaining > 0 else max(bid, 0.0)
+        price = ask if order._remaining > 0 else max(bid, 0.0)
+        if bid <= 0 and ask <= 0:
+            price = self._securities[order.symbol].price if order.symbol in self._securities else 0.0
+        return price
 
     def _fill(self, order: Order, quantity: float, price: float, message: str = "",
               is_assignment: bool = False, charge_fee: bool = True) -> None:
         first = order._filled_quantity == 0
-        fee = self.fees.fee(order, quantity, first) if charge_fee else 0.0
+        fee = self.fees.fee(order, quantity, first, price) if charge_fee else 0.0
         security = self._securities[order.symbol]
         multiplier = security.symbol_properties.contract_multiplier
         security.holdings._apply_fill(quantity, price, fee)
@@ -246,6 +289,7 @@ class HarnessBrokerage:
         order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
         self.fill_count += 1
         self.fees_paid += fee
+        self.fill_records.append(FillRecord(self._clock(), order.symbol.value, quantity, price, multiplier, fee))
         self._emit(self._event(order, order.status, price, quantity, fee, message, is_assignment))
 
     def on_slice(self) -> None:
@@ -259,19 +303,40 @@ class HarnessBrokerage:
                 groups.setdefault(order._group_id, []).append(order)
             elif order.type == OrderType.LIMIT:
                 self._work_limit(order)
+            elif order.type == OrderType.MARKET_ON_CLOSE:
+                self._work_market_on_close(order)
             else:  # remainder of a partially filled market order
                 self._fill(order, order._remaining, self._side_price(order))
         for legs in groups.values():
             self._work_combo_limit(legs)
 
+    def _work_market_on_close(self, order: Order) -> None:
+        close_after = self.market_close_after
+        if close_after is None or self._clock() < close_after(order.time):
+            return
+        self._fill_with_script(order, self._side_price(order))
+
     def _crossed(self, quantity: float, price: float, limit: float) -> bool:
         return price <= limit if quantity > 0 else price >= limit
 
     def _work_limit(self, order: Order) -> None:
-        assert order._limit_price is not None
-        price = self._side_price(order)
-        if price > 0 and self._crossed(order._remaining, price, order._limit_price):
-            self._fill_with_script(order, price)
+        """Options: FillModel.LimitFill [Common/Orders/Fills/FillModel.cs] on the bar of the
+        order's side: a buy fills when the ask bar's Low is strictly below the limit, at
+        min(High, limit); a sell when the bid bar's High is strictly above it, at max(Low, limit)."""
+        limit = order._limit_price
+        assert limit is not None
+        if order.symbol.security_type != SecurityType.OPTION:
+            price = self._side_price(order)
+            if price > 0 and self._crossed(order._remaining, price, limit):
+                self._fill_with_script(order, price)
+            return
+        if max(self._market().quote(order.symbol)) <= 0:
+            return
+        high, low = self._market().bar_range(order.symbol, order._remaining > 0)
+        if order._remaining > 0 and low < limit:
+            self._fill_with_script(order, min(high, limit))
+        elif order._remaining < 0 and high > limit:
+            self._fill_with_script(order, max(low, limit))
 
     def _fill_with_script(self, order: Order, price: float) -> None:
         partial = self._partial_limits.pop(order.id, None)
@@ -285,31 +350,23 @@ class HarnessBrokerage:
             self._fill(order, math.copysign(part, order._remaining), price)
 
     def _work_combo_limit(self, legs: list[Order]) -> None:
+        """FillModel.ComboLimitFill [Common/Orders/Fills/FillModel.cs]: each leg's bar on its own
+        side (ask bar for a buy leg, bid bar for a sell leg); a combo bought uses every leg's Low,
+        one sold every leg's High; the ratio-weighted sum must be strictly below (buy) or above
+        (sell) the limit; every leg then fills at that Low/High."""
         group_quantity = legs[0]._group_quantity
         limit = legs[0]._group_limit_price
         assert limit is not None
-        net = 0.0
-        for order in legs:
-            ratio = order.quantity / group_quantity
-            net += ratio * self._side_price(order)
-        if self._crossed(group_quantity, net, limit):
-            for order in legs:
-                self._fill_with_script(order, self._side_price(order))
-
-    # -- expiry ----------------------------------------------------------------------------
-    def settle_expiries(self, day: date) -> None:
-        """Close every option held that expires ``day`` at its intrinsic value, in cash."""
+        buy = group_quantity > 0
         market = self._market()
-        for security in list(self._securities.values()):
-            symbol, held = security.symbol, security.holdings.quantity
-            if symbol.security_type != SecurityType.OPTION or held == 0 or symbol.id.date.date() != day:
-                continue
-            for order in self.orders.values():
-                if order.symbol == symbol and order.status not in FINAL_STATUSES:
-                    self.cancel(order.id)
-            intrinsic = market.intrinsic(symbol)
-            order = self._new_order(symbol, -held, OrderType.OPTION_EXERCISE, "Option expiry settlement")
-            order.status = OrderStatus.SUBMITTED
-            outcome = "exercised/assigned, cash-settled at intrinsic" if intrinsic > 0 else "expired worthless"
-            self._fill(order, -held, intrinsic, message=f"Option {outcome}",
-                       is_assignment=intrinsic > 0 and held < 0, charge_fee=False)
+        prices = []
+        for order in sorted(legs, key=lambda o: o.id):
+            if max(market.quote(order.symbol)) <= 0:
+                return  # a leg without a bar yet
+            high, low = market.bar_range(order.symbol, order.quantity > 0)
+            price = low if buy else high
+            prices.append((order, price))
+        net = sum(price * order.quantity / group_quantity for order, price in prices)
+        if (buy and net < limit) or (not buy and net > limit):
+            for order, price in prices:
+                self._fill_with_script(order, price)

@@ -1,5 +1,7 @@
 """Drives a QCAlgorithm subclass through initialize -> minute slices -> order events -> end,
-over the synthetic market, the way LEAN's backtesting engine does for the API the bot uses."""
+over the synthetic market, the way LEAN's backtesting engine does for the API the bot uses.
+Expiring options are exercised or assigned at the open of the next trading day, as LEAN does
+(``harness/expiry.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.brokerage import FeeModel, HarnessBrokerage
-from harness.calendar import trading_days_between
 from harness.lean_commands import build_command
 from harness.lean_data import (
     OptionChain,
@@ -28,6 +29,7 @@ from harness.lean_symbols import Symbol
 from harness.market import MINUTES_PER_DAY, MarketConfig, SyntheticMarket
 from harness.object_store import ObjectStore
 from harness.qc_algorithm import QCAlgorithm
+from harness.trading_calendar import SYNTHETIC_HOURS, trading_days_between
 
 OPEN = time(9, 30)
 OPTION_PROPERTIES = SymbolProperties(contract_multiplier=100.0, minimum_price_variation=0.01)
@@ -59,7 +61,10 @@ class HarnessEngine:
         self.parameters = {str(k): str(v) for k, v in parameters.items()}
         self.market_config = market_config or MarketConfig()
         self.live_mode = live_mode
-        self.object_store = ObjectStore(storage_dir)
+        # LEAN's defaults (Common/Packets/Controls.cs): persisted about every 5 s, 10,000 files, 10 GiB
+        self.object_store = ObjectStore(storage_dir, persist_interval_seconds=5.0,
+                                        on_error=lambda message: self.write_log("ERROR", self.algorithm.time,
+                                                                                message))
         self.logs: list[str] = []
         self._on_day = on_day
         self._market: SyntheticMarket | None = None
@@ -72,6 +77,7 @@ class HarnessEngine:
             self.algorithm.securities, self.algorithm.portfolio, self.market,
             lambda: self.algorithm.time, lambda: self.algorithm.utc_time, self._deliver, fees)
         self.algorithm._attach(self)
+        self.brokerage.on_assignment = self.algorithm.on_assignment_order_event
 
     # -- subscriptions -------------------------------------------------------------------
     def market(self) -> SyntheticMarket:
@@ -125,8 +131,8 @@ class HarnessEngine:
     def _build_chains(self, day: date) -> None:
         market = self.market()
         self._chains = OptionChains()
-        universe = OptionFilterUniverse(market.listed, market.spot, day)
         for option in self._options:
+            universe = OptionFilterUniverse(market.listed, market.spot, day)
             selected = apply_filter(option._filter, universe)
             contracts: dict[Symbol, OptionContract] = {}
             for listed in selected:
@@ -145,6 +151,8 @@ class HarnessEngine:
         curve: list[tuple[date, float]] = []
         for n, day in enumerate(days, start=1):
             market.start_day(day)
+            algorithm._time = datetime.combine(day, OPEN)
+            self.brokerage.exercise_delisted(day, SYNTHETIC_HOURS)  # LEAN: delisted the next tradable day
             self._build_chains(day)
             firings = self.algorithm.schedule._due_on(day)
             next_firing = 0
@@ -161,12 +169,14 @@ class HarnessEngine:
                     next_firing += 1
                 algorithm.on_data(Slice(now, self._chains))
                 self.slices += 1
-            self.brokerage.settle_expiries(day)
+                self.object_store._tick()
             market.end_day()
             curve.append((day, algorithm.portfolio.total_portfolio_value))
             if self._on_day is not None:
                 self._on_day(n, len(days))
         algorithm.on_end_of_algorithm()
+        self.object_store._persist()  # LEAN persists the store when the algorithm ends;
+        self.object_store._interval = 0.0  # after the run (tests, commands) writes go straight through
         return RunResult(
             start=days[0] if days else algorithm.start_date.date(),
             end=days[-1] if days else algorithm.end_date.date(),

@@ -9,9 +9,10 @@ LEAN each such read crosses the Python/.NET boundary).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -126,7 +127,7 @@ class OptionContract:
 
 @dataclass
 class _Underlying:
-    symbol: Symbol
+    symbol: Symbol | None
     price: float
 
 
@@ -146,16 +147,81 @@ class OptionChain:
         return len(self.contracts)
 
 
+class KeyValuePair:
+    """What iterating a LEAN dictionary from Python yields (``kvp.key``, ``kvp.value``)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Any, value: Any) -> None:
+        self.key = key
+        self.value = value
+
+
+class OptionSymbol:
+    """LEAN's OptionSymbol helpers."""
+
+    @staticmethod
+    def is_standard(symbol: Symbol) -> bool:
+        """Common/Securities/Option/OptionSymbol.cs IsStandard: the expiry falls in the week of
+        the third Friday (Saturday to Wednesday excluded)."""
+        expiry = symbol.id.date
+        first = date(expiry.year, expiry.month, 1).isoweekday() % 7  # .NET DayOfWeek: Sunday = 0
+        first_friday = 7 if first == 6 else 6 - first
+        return first_friday + 7 + 5 < expiry.day < first_friday + 2 * 7 + 2
+
+
 class OptionChains(dict):  # type: ignore[type-arg]
-    """``slice.option_chains``: canonical option Symbol -> OptionChain (``get`` returns None)."""
+    """``slice.option_chains``: canonical option Symbol -> OptionChain (``get`` returns None).
+    Iterating it yields key/value pairs, as LEAN's DataDictionary does in Python."""
+
+    def __iter__(self) -> Iterator[KeyValuePair]:  # type: ignore[override]
+        return (KeyValuePair(k, v) for k, v in self.items())
+
+
+class TradeBar:
+    """A minute trade bar (``slice.bars[symbol]``); fill-forward bars repeat the last close."""
+
+    __slots__ = ("close", "end_time", "high", "low", "open", "symbol", "time", "volume")
+
+    def __init__(self, symbol: Symbol, time: datetime, end_time: datetime, ohlcv: tuple[float, ...]) -> None:
+        self.symbol = symbol
+        self.time = time
+        self.end_time = end_time
+        self.open = ohlcv[0]
+        self.high = ohlcv[1]
+        self.low = ohlcv[2]
+        self.close = ohlcv[3]
+        self.volume = ohlcv[4]
+
+    @property
+    def price(self) -> float:
+        return self.close
+
+    @property
+    def value(self) -> float:
+        return self.close
+
+
+class TradeBars(dict):  # type: ignore[type-arg]
+    """``slice.bars``: Symbol -> TradeBar; iterating yields key/value pairs like LEAN's."""
+
+    def __iter__(self) -> Iterator[KeyValuePair]:  # type: ignore[override]
+        return (KeyValuePair(k, v) for k, v in self.items())
 
 
 class Slice:
-    """One time step of data."""
+    """One time step of data: the option chains and (on LEAN data) the equity trade bars."""
 
-    def __init__(self, time: datetime, option_chains: OptionChains) -> None:
+    def __init__(self, time: datetime, option_chains: OptionChains, bars: TradeBars | None = None) -> None:
         self.time = time
         self.option_chains = option_chains
+        self.bars = bars if bars is not None else TradeBars()
+
+    def contains_key(self, symbol: Symbol) -> bool:
+        return symbol in self.bars or symbol in self.option_chains
+
+    def get(self, symbol: Symbol) -> Any:
+        return self.bars.get(symbol) or self.option_chains.get(symbol)
 
 
 @dataclass(frozen=True)
@@ -170,52 +236,113 @@ class ListedContract:
 
 
 class OptionFilterUniverse:
-    """What ``option.set_filter(lambda u: ...)`` receives: the day's listed contracts.
+    """What ``option.set_filter(lambda u: ...)`` receives: the day's listed contracts (one
+    universe per option and day; its methods narrow it in place and return it, as LEAN's do).
 
-    ``strikes(-k, k)`` keeps k strikes below and above the at-the-money strike (LEAN counts
-    unique listed strikes relative to the one closest to the underlying price);
-    ``expiration(min_days, max_days)`` keeps expiries in that window of calendar days.
-    Weeklys are in by default (LEAN's default filter); ``include_weeklys`` is accepted.
+    As LEAN's ``OptionFilterUniverse``/``ContractSecurityFilterUniverse``: ``strikes(-k, k)``
+    binary-searches the underlying price among the unique strikes of the contracts still in the
+    universe (an exact hit is the centre; otherwise the next strike above is the centre and the
+    upper bound moves one down); ``expiration(min, max)`` keeps expiries between today + min and
+    today + max days; weeklys are in by default, ``standards_only`` keeps standard (monthly)
+    expiries only, and the expiry-type filter is applied after the algorithm's filter.
     """
 
-    def __init__(self, contracts: list[ListedContract], underlying_price: float, today: date) -> None:
+    def __init__(self, contracts: list[ListedContract], underlying_price: float, today: date,
+                 expiry_type: str = "all") -> None:
         self._contracts = contracts
         self._price = underlying_price
         self._today = today
+        self._type = expiry_type  # "all" (LEAN's default), "standard" or "weekly"
+
+    def __iter__(self) -> Iterator[Symbol]:
+        """Iterating the universe yields the contracts' symbols, as in LEAN."""
+        return (c.symbol for c in self._contracts)
+
+    @property
+    def underlying(self) -> _Underlying:
+        return _Underlying(self._contracts[0].symbol.underlying if self._contracts else None, self._price)
 
     @property
     def contracts(self) -> list[ListedContract]:
         return list(self._contracts)
 
     def _with(self, keep: Callable[[ListedContract], bool]) -> OptionFilterUniverse:
-        return OptionFilterUniverse([c for c in self._contracts if keep(c)], self._price, self._today)
+        """Filters in place and returns the universe itself, as LEAN's filter methods do (a
+        Python filter that returns None has still filtered)."""
+        self._contracts = [c for c in self._contracts if keep(c)]
+        return self
 
     def strikes(self, min_strike: int, max_strike: int) -> OptionFilterUniverse:
         unique = sorted({c.strike for c in self._contracts})
-        if not unique:
+        if not unique or self._price <= 0:
             return self
-        atm = min(range(len(unique)), key=lambda i: (abs(unique[i] - self._price), unique[i]))
-        lo = unique[max(0, atm + int(min_strike))]
-        hi = unique[min(len(unique) - 1, atm + int(max_strike))]
+        index = bisect.bisect_left(unique, self._price)
+        exact = index < len(unique) and unique[index] == self._price
+        if index == len(unique):
+            return self._with(lambda c: False)
+        low, high = index + int(min_strike), index + int(max_strike)
+        if not exact:
+            if min_strike < 0 < max_strike:
+                high -= 1
+            elif min_strike > 0:
+                low, high = low - 1, high - 1
+        if low >= len(unique) or high < 0:
+            return self._with(lambda c: False)
+        lo, hi = unique[max(low, 0)], unique[min(high, len(unique) - 1)]
         return self._with(lambda c: lo <= c.strike <= hi)
 
-    def expiration(self, min_expiry_days: int, max_expiry_days: int) -> OptionFilterUniverse:
+    def expiration(self, min_expiry_days: Any, max_expiry_days: Any) -> OptionFilterUniverse:
+        low, high = _days(min_expiry_days), _days(max_expiry_days)
+
         def keep(c: ListedContract) -> bool:
             days = (c.expiry - self._today).days
-            return int(min_expiry_days) <= days <= int(max_expiry_days)
+            return low <= days <= high
         return self._with(keep)
 
     def include_weeklys(self) -> OptionFilterUniverse:
+        self._type = "all"
         return self
+
+    def standards_only(self) -> OptionFilterUniverse:
+        self._type = "standard"
+        return self
+
+    def weeklys_only(self) -> OptionFilterUniverse:
+        self._type = "weekly"
+        return self
+
+    def calls_only(self) -> OptionFilterUniverse:
+        return self._with(lambda c: c.right == OptionRight.CALL)
+
+    def puts_only(self) -> OptionFilterUniverse:
+        return self._with(lambda c: c.right == OptionRight.PUT)
+
+    def _apply_type_filter(self) -> list[ListedContract]:
+        if self._type == "all":
+            return list(self._contracts)
+        return [c for c in self._contracts if c.weekly == (self._type == "weekly")]
+
+
+def _days(value: Any) -> int:
+    """LEAN accepts days as an int or a TimeSpan (``timedelta`` in Python)."""
+    if isinstance(value, timedelta):
+        return value.days
+    return int(value)
 
 
 def apply_filter(option_filter: Callable[[OptionFilterUniverse], Any] | None,
                  universe: OptionFilterUniverse) -> list[ListedContract]:
-    """Run the algorithm's filter; LEAN accepts the universe back (or anything iterable of it)."""
+    """Run the algorithm's filter (LEAN's default: strikes -1..+1, 0..35 days), then the
+    expiry-type filter; LEAN accepts the universe back."""
     if option_filter is None:
-        return universe.strikes(-1, 1).expiration(0, 35).contracts
+        return universe.strikes(-1, 1).expiration(0, 35)._apply_type_filter()
     result = option_filter(universe)
+    if result is None:  # LEAN keeps the universe the filter methods narrowed
+        result = universe
+    if isinstance(result, list | tuple | set) and all(isinstance(r, Symbol) for r in result):
+        chosen = set(result)  # LEAN also takes the selected symbols back
+        return [c for c in universe._contracts if c.symbol in chosen]
     if not isinstance(result, OptionFilterUniverse):
         raise TypeError("an option filter must return the OptionFilterUniverse it was given "
                         f"(after strikes/expiration calls), got {type(result).__name__}")
-    return result.contracts
+    return result._apply_type_filter()

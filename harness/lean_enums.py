@@ -56,9 +56,27 @@ class SecurityType(IntEnum):
 class OrderType(IntEnum):
     MARKET = 0
     LIMIT = 1
+    STOP_MARKET = 2
+    STOP_LIMIT = 3
+    MARKET_ON_OPEN = 4
+    MARKET_ON_CLOSE = 5
     OPTION_EXERCISE = 6
-    COMBO_MARKET = 9
-    COMBO_LIMIT = 10
+    LIMIT_IF_TOUCHED = 7
+    COMBO_MARKET = 8
+    COMBO_LIMIT = 9
+    COMBO_LEG_LIMIT = 10
+    TRAILING_STOP = 11
+
+
+class DataNormalizationMode(IntEnum):
+    RAW = 0
+    ADJUSTED = 1
+    SPLIT_ADJUSTED = 2
+    TOTAL_RETURN = 3
+    FORWARD_PANAMA_CANAL = 4
+    BACKWARDS_PANAMA_CANAL = 5
+    BACKWARDS_RATIO = 6
+    SCALED_RAW = 7
 
 
 FINAL_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.INVALID})

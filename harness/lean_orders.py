@@ -76,12 +76,38 @@ class Order:
         return self.status not in FINAL_STATUSES
 
 
-class OrderTicket:
-    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos)."""
+@dataclass(frozen=True)
+class OrderResponse:
+    """What ``ticket.cancel()`` returns in LEAN (Common/Orders/OrderResponse.cs)."""
 
-    def __init__(self, order: Order, cancel: Callable[[int], bool]) -> None:
+    order_id: int
+    is_success: bool
+    error_message: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return not self.is_success
+
+
+class UpdateOrderFields:
+    """What ``ticket.update`` takes: the fields to change (None keeps the order's value)."""
+
+    def __init__(self, quantity: float | None = None, limit_price: float | None = None,
+                 tag: str | None = None) -> None:
+        self.quantity = quantity
+        self.limit_price = limit_price
+        self.tag = tag
+
+
+class OrderTicket:
+    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos). A ticket
+    LEAN refused before the order existed (QCAlgorithm pre-order checks) has order id 0."""
+
+    def __init__(self, order: Order, cancel: Callable[[int], bool],
+                 update: Callable[[int, UpdateOrderFields], str | None] | None = None) -> None:
         self._order = order
         self._cancel = cancel
+        self._update = update
 
     @property
     def order_id(self) -> int:
@@ -112,8 +138,24 @@ class OrderTicket:
         filled = self._order._filled_quantity
         return self._order._fill_value / filled if filled else 0.0
 
-    def cancel(self, tag: str | None = None) -> bool:
-        return self._cancel(self._order.id)
+    def update(self, fields: UpdateOrderFields) -> OrderResponse:
+        """LEAN's OrderTicket.Update: an OrderResponse; an error when the order is not open."""
+        error = "the order cannot be updated" if self._update is None else self._update(self._order.id, fields)
+        return OrderResponse(self._order.id, error is None, error or "")
+
+    def update_limit_price(self, limit_price: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(limit_price=limit_price, tag=tag))
+
+    def update_quantity(self, quantity: float, tag: str | None = None) -> OrderResponse:
+        return self.update(UpdateOrderFields(quantity=quantity, tag=tag))
+
+    def update_tag(self, tag: str) -> OrderResponse:
+        return self.update(UpdateOrderFields(tag=tag))
+
+    def cancel(self, tag: str | None = None) -> OrderResponse:
+        """LEAN's OrderTicket.Cancel: an OrderResponse, ``is_success`` when the cancel was taken."""
+        done = self._cancel(self._order.id) if self._order.id > 0 else False
+        return OrderResponse(self._order.id, done, "" if done else "the order is not open")
 
 
 @dataclass
@@ -133,3 +175,22 @@ class OrderEvent:
     message: str = ""
     limit_price: float | None = None
     ticket: OrderTicket | None = None
+    is_in_the_money: bool = False
+
+    def __str__(self) -> str:
+        """LEAN's OrderEvent.ToString shape."""
+        text = (f"Time: {self.utc_time:%Y-%m-%d %H:%M:%S} OrderID: {self.order_id} EventID: 0 "
+                f"Symbol: {self.symbol} Status: {self.status.name.title().replace('_', '')} "
+                f"Quantity: {self.quantity:g}")
+        if self.fill_quantity:
+            text += (f" FillQuantity: {self.fill_quantity:g} FillPrice: {self.fill_price:g} USD "
+                     f"OrderFee: {self.order_fee.value.amount:g} USD")
+        if self.is_assignment:
+            text += " IsAssignment: True"
+        if self.message:
+            text += f" Message: {self.message}"
+        return text
+
+
+class RegressionTestException(Exception):
+    """Raised by LEAN's regression algorithms when an expectation fails."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.lean_data import apply_filter
 from harness.lean_enums import SecurityType
 from harness.lean_orders import Order
 from harness.lean_symbols import Symbol
@@ -67,10 +68,13 @@ class SecurityHolding:
 
 
 class Security:
-    def __init__(self, symbol: Symbol, properties: SymbolProperties, quote: Quote) -> None:
+    def __init__(self, symbol: Symbol, properties: SymbolProperties, quote: Quote,
+                 price: Callable[[], float] | None = None) -> None:
         self.symbol = symbol
         self.symbol_properties = properties
         self._quote = quote
+        self._price = price  # LEAN's price when it is not the quote mid (an equity's last trade)
+        self._hours: Any = None  # the exchange hours (market-hours database) when replaying LEAN data
         self.holdings = SecurityHolding(self)
 
     @property
@@ -83,10 +87,25 @@ class Security:
 
     @property
     def price(self) -> float:
+        if self._price is not None:
+            return self._price()
         bid, ask = self._quote()
         if bid > 0 and ask > 0:
             return (bid + ask) / 2
         return max(bid, ask)
+
+    def __getattr__(self, name: str) -> Any:
+        """LEAN accepts PascalCase members at run time (``option.Symbol``); the stubs list only
+        snake_case, so only this fallback knows the old names."""
+        if name[:1].isupper():
+            snake = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in name).lstrip("_")
+            return getattr(self, snake)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    @property
+    def close(self) -> float:
+        """The last bar's close (``Security.close``); the price the harness marks with."""
+        return self.price
 
     @property
     def type(self) -> SecurityType:
@@ -94,7 +113,10 @@ class Security:
 
 
 class Equity(Security):
-    pass
+    def set_data_normalization_mode(self, mode: Any) -> None:
+        """Accepted: the sample period has no split or dividend (factor 1), so every mode
+        gives the same prices there."""
+        self._normalization = mode
 
 
 class Option(Security):
@@ -104,10 +126,20 @@ class Option(Security):
         super().__init__(symbol, properties, quote)
         self._filter: Callable[[Any], Any] | None = None
 
-    def set_filter(self, universe_func: Callable[[Any], Any]) -> None:
+    def set_filter(self, universe_func: Any, max_strike: int | None = None, min_expiry: Any = None,
+                   max_expiry: Any = None) -> None:
+        """``set_filter(lambda u: ...)`` or LEAN's ``set_filter(min_strike, max_strike, min_expiry,
+        max_expiry)`` overload."""
+        if max_strike is not None:
+            low, high, first, last = int(universe_func), int(max_strike), min_expiry, max_expiry
+            self._filter = lambda u: u.strikes(low, high).expiration(first, last)
+            return
         if not callable(universe_func):
             raise TypeError("set_filter needs a callable: lambda universe: universe.strikes(...)")
         self._filter = universe_func
+
+    def _apply_filter(self, universe: Any) -> list[Any]:
+        return apply_filter(self._filter, universe)
 
 
 class SecurityManager(dict):  # type: ignore[type-arg]
@@ -168,8 +200,9 @@ class SecurityPortfolioManager:
 class SecurityTransactionManager:
     """``self.transactions``: look up orders the algorithm placed."""
 
-    def __init__(self, orders: dict[int, Order]) -> None:
+    def __init__(self, orders: dict[int, Order], ticket: Callable[[Order], Any] | None = None) -> None:
         self._orders = orders
+        self._ticket = ticket
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
@@ -177,3 +210,12 @@ class SecurityTransactionManager:
     def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         return [o for o in self._orders.values()
                 if o._is_open and (symbol is None or o.symbol == symbol)]
+
+    def get_open_order_tickets(self, symbol: Symbol | None = None) -> list[Any]:
+        if self._ticket is None:
+            return []
+        return [self._ticket(o) for o in self.get_open_orders(symbol)]
+
+    def get_order_ticket(self, order_id: int) -> Any:
+        order = self._orders.get(order_id)
+        return None if order is None or self._ticket is None else self._ticket(order)

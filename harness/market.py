@@ -15,11 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from harness.calendar import expiry_for_friday, is_monthly
 from harness.lean_data import ListedContract, QuoteBook
 from harness.lean_enums import OptionRight
 from harness.lean_symbols import Symbol
 from harness.pricing import price_chain
+from harness.trading_calendar import expiry_for_friday, is_monthly
 
 MINUTES_PER_DAY = 390
 MINUTE_YEARS = 1.0 / (252 * MINUTES_PER_DAY)
@@ -164,6 +164,13 @@ class SyntheticMarket:
         if i is not None:
             return (float(self.book.bid[i]), float(self.book.ask[i]))
         return self._last_quote.get(symbol, (0.0, 0.0))
+
+    def bar_range(self, symbol: Symbol, buy: bool) -> tuple[float, float]:
+        """(high, low) of the minute's ask bar (buy) or bid bar (sell): the synthetic market
+        quotes once a minute, so both are the quote."""
+        bid, ask = self.quote(symbol)
+        price = ask if buy else bid
+        return (price, price)
 
     def intrinsic(self, symbol: Symbol) -> float:
         strike = symbol.id.strike_price

@@ -6,13 +6,21 @@
 - ``save(key, text)`` replaces the whole value; there is no append.
 - ``keys`` lists what is on disk too; ``contains_key``/``read`` pick up files another process
   wrote under a new key, but a key already cached is not re-read (LEAN's cache semantics).
-- Writes go straight to the file, non-atomically, as LEAN's periodic flush does.
+- Writes are cached and persisted, non-atomically, about every ``persist_interval_seconds`` of
+  wall time and by ``_persist()`` (the engine calls it at the end), as LEAN's LocalObjectStore
+  does with Controls.PersistenceIntervalSeconds = 5 [Engine/Storage/LocalObjectStore.cs,
+  Common/Packets/Controls.cs]; 0 writes through at once (LEAN's rule for <= 0). Deletes persist
+  at once.
+- Quota: at most ``max_files`` (10,000) keys and ``max_size`` (10 GiB) bytes; a save beyond it
+  is refused (returns False) and reported through ``on_error``, not raised (LEAN's algorithm mode).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 # Engine/Storage/LocalObjectStore.cs, verbatim. Kept here (not imported from the project) so the
@@ -37,11 +45,56 @@ def _normalize(key: str) -> str:
 
 
 class ObjectStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, persist_interval_seconds: float = 0.0, max_files: int = 10_000,
+                 max_size: int = 10 * 1024**3, on_error: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._root = Path(root)
         self._root.mkdir(parents=True, exist_ok=True)
         self._cache: dict[str, str] = {}
         self._written: set[str] = set()
+        self._dirty: set[str] = set()
+        self._interval = persist_interval_seconds
+        self._clock = clock
+        self._last_persist = clock()
+        self.max_files = max_files
+        self.max_size = max_size
+        self._on_error = on_error
+        self._sizes: dict[str, int] | None = None  # key -> bytes, scanned from disk on the first save
+
+    def _within_limits(self, key: str, size: int) -> bool:
+        if self._sizes is None:
+            self._sizes = {k: self._path(k).stat().st_size for k in self.keys if self._path(k).is_file()}
+            self._sizes.update({k: len(v.encode("utf-8")) for k, v in self._cache.items()})
+        files = len(self._sizes) + (key not in self._sizes)
+        total = sum(self._sizes.values()) - self._sizes.get(key, 0) + size
+        message = None
+        if files > self.max_files:
+            message = (f"You have reached the ObjectStore limit for files it can save: {files}/{self.max_files}. "
+                       "Unable to save the new file.")
+        elif total > self.max_size:
+            message = (f"You have reached the ObjectStore storage capacity limit: {total / 1024**2:.0f}MB/"
+                       f"{self.max_size / 1024**2:.0f}MB. Unable to save the new file.")
+        if message is not None:
+            if self._on_error is not None:
+                self._on_error(f"{message} File: '{key}'")
+            return False
+        self._sizes[key] = size
+        return True
+
+    def _persist(self) -> None:
+        """Write every cached change to its file (LEAN's Persist)."""
+        for key in sorted(self._dirty):
+            if key in self._cache:
+                file = self._path(key)
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_text(self._cache[key], encoding="utf-8")
+        self._dirty.clear()
+        self._last_persist = self._clock()
+
+    def _tick(self) -> None:
+        """Persist when the interval has passed (LEAN's persistence timer)."""
+        if self._dirty and self._clock() - self._last_persist >= self._interval:
+            self._persist()
 
     def _path(self, key: str) -> Path:
         return self._root / key
@@ -54,10 +107,14 @@ class ObjectStore:
         if not isinstance(text, str):
             raise TypeError("ObjectStore.save(key, text) needs text (str)")
         key = _normalize(path)
-        file = self._path(key)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(text, encoding="utf-8")
+        if not self._within_limits(key, len(text.encode("utf-8"))):
+            return False
         self._cache[key] = text
+        self._dirty.add(key)
+        if self._interval <= 0:
+            self._persist()
+        else:
+            self._tick()
         self._written.add(key)
         return True
 
@@ -82,6 +139,9 @@ class ObjectStore:
     def delete(self, path: str) -> bool:
         key = _normalize(path)
         was_cached = self._cache.pop(key, None) is not None
+        self._dirty.discard(key)
+        if self._sizes is not None:
+            self._sizes.pop(key, None)
         file = self._path(key)
         if file.is_file():
             file.unlink()

@@ -44,7 +44,7 @@ class QCAlgorithm:
     # -- wiring (harness only; not LEAN API) --------------------------------------------------
     def _attach(self, engine: HarnessEngine) -> None:
         self._engine = engine
-        self.transactions = SecurityTransactionManager(engine.brokerage.orders)
+        self.transactions = SecurityTransactionManager(engine.brokerage.orders, engine.brokerage._ticket)
         self.object_store: ObjectStore = engine.object_store
         self.live_mode = engine.live_mode
 
@@ -64,6 +64,9 @@ class QCAlgorithm:
         pass
 
     def on_end_of_algorithm(self) -> None:
+        pass
+
+    def on_assignment_order_event(self, assignment_event: OrderEvent) -> None:
         pass
 
     # -- set-up ----------------------------------------------------------------------------
@@ -96,11 +99,53 @@ class QCAlgorithm:
         except ValueError:
             return default_value
 
-    def add_equity(self, ticker: str, resolution: Resolution | None = None) -> Equity:
+    def add_equity(self, ticker: str, resolution: Resolution | None = None, market: str | None = None,
+                   fill_forward: bool = True, leverage: float = 0.0, extended_market_hours: bool = False,
+                   data_normalization_mode: Any = None) -> Equity:
+        """Minute data with fill-forward (LEAN's defaults); ``leverage`` and the normalization
+        mode are accepted (no split or dividend in the harness's periods)."""
         return self._require_engine().add_equity(ticker)
 
-    def add_option(self, underlying: str | Symbol, resolution: Resolution | None = None) -> Option:
+    def add_option(self, underlying: str | Symbol, resolution: Resolution | None = None, market: str | None = None,
+                   fill_forward: bool = True, leverage: float = 0.0) -> Option:
         return self._require_engine().add_option(underlying)
+
+    def add_option_contract(self, symbol: Symbol, resolution: Resolution | None = None, fill_forward: bool = True,
+                            leverage: float = 0.0, extended_market_hours: bool = False) -> Any:
+        """Subscribe one contract (its data starts with the next bar, as a new LEAN subscription)."""
+        return self._require_engine().add_option_contract(_symbol_of(symbol))
+
+    @property
+    def option_chain_provider(self) -> Any:
+        """``get_option_contract_list(underlying, date)``: the symbols of the day's listed chain."""
+        return self._require_engine().option_chain_provider()
+
+    def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
+                  order_properties: Any = None) -> list[OrderTicket]:
+        """Cancel open orders and close every holding (or ``symbol``'s) with market orders."""
+        target = None if symbol is None else _symbol_of(symbol)
+        brokerage = self._require_engine().brokerage
+        for order in list(brokerage.orders.values()):
+            if order._is_open and (target is None or order.symbol == target):
+                brokerage.cancel(order.id)
+        tickets = []
+        for held_symbol, security in list(self.securities.items()):
+            quantity = security.holdings.quantity
+            if quantity and (target is None or held_symbol == target):
+                tickets.append(self.market_order(held_symbol, -quantity, tag=tag))
+        return tickets
+
+    def set_benchmark(self, symbol: Any) -> None:
+        """Recorded; LEAN's benchmark only feeds Alpha/Beta-type statistics."""
+        self._benchmark = symbol
+
+    def is_market_open(self, symbol: Symbol) -> bool:
+        """The security's exchange is open now (regular hours; market-hours database)."""
+        security = self.securities.get(_symbol_of(symbol))
+        hours = getattr(security, "_hours", None)
+        if hours is None:
+            return True  # the synthetic market is open at every slice it emits
+        return bool(hours.is_open(self._time))
 
     # -- clock -----------------------------------------------------------------------------
     @property
@@ -115,6 +160,10 @@ class QCAlgorithm:
     def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
                      tag: str = "") -> OrderTicket:
         return self._require_engine().brokerage.market_order(_symbol_of(symbol), quantity, tag)
+
+    def market_on_close_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
+                              tag: str = "") -> OrderTicket:
+        return self._require_engine().brokerage.market_on_close_order(_symbol_of(symbol), quantity, tag)
 
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float,
                     asynchronous: bool = False, tag: str = "") -> OrderTicket:

@@ -1,7 +1,11 @@
-"""Run main.py's algorithm offline on the synthetic market and print a summary.
+"""Run main.py's algorithm (or any LEAN algorithm file) offline and print a summary.
 
     python -m harness.runner [--days 21] [--start 2015-12-23] [--seed 7] [--storage storage]
                              [--param name=value ...] [--fresh] [--log-file backtests/harness.log]
+    python -m harness.runner --algorithm FILE --data DIR [--result FILE]
+
+With --data (or when lean.json's data-folder holds LEAN data) the run replays LEAN's on-disk
+data and prints LEAN's statistics; otherwise it runs on the seeded synthetic market.
 
 Parameters come from config.json like in LEAN; --start/--days set start_date/end_date, --param
 overrides any other. The Object Store is the --storage folder (LEAN's local store is storage/ too).
@@ -36,10 +40,11 @@ def install_fake_lean() -> None:
 
 install_fake_lean()
 
-from harness.calendar import trading_days  # noqa: E402
 from harness.engine import HarnessEngine, RunResult  # noqa: E402
+from harness.lean_run import format_statistics, has_lean_data, run_lean, write_result  # noqa: E402
 from harness.market import MarketConfig  # noqa: E402
 from harness.qc_algorithm import QCAlgorithm  # noqa: E402
+from harness.trading_calendar import trading_days  # noqa: E402
 
 
 def load_parameters(config_path: Path) -> dict[str, str]:
@@ -160,6 +165,44 @@ def _parse_overrides(items: list[str]) -> dict[str, str]:
     return out
 
 
+def lean_data_folder(lean_json: Path = REPO_ROOT / "lean.json") -> Path | None:
+    """lean.json's data-folder when it holds LEAN data (a `lean init` workspace), else None."""
+    try:
+        folder = json.loads(lean_json.read_text(encoding="utf-8")).get("data-folder", "data")
+    except (OSError, ValueError):
+        return None
+    path = (lean_json.parent / folder).resolve()
+    return path if has_lean_data(path) else None
+
+
+def run_on_lean_data(args: argparse.Namespace, data: Path | None) -> int:
+    if data is None or not has_lean_data(data):
+        raise SystemExit(f"--data {data}: not a LEAN data folder (needs market-hours/ and equity/usa/minute/)")
+    parameters: dict[str, str] = {}
+    algorithm = args.algorithm
+    if algorithm is None or algorithm.resolve() == (REPO_ROOT / "main.py").resolve():
+        parameters = load_parameters(REPO_ROOT / "config.json")
+        algorithm = load_algorithm_class()
+    parameters.update(_parse_overrides(args.param))
+    if args.fresh and args.storage.exists():
+        shutil.rmtree(args.storage)
+    run = run_lean(algorithm, data, args.storage, parameters)
+    name = getattr(algorithm, "name", getattr(algorithm, "__name__", str(algorithm)))
+    print(f"Offline harness backtest of {name} replaying LEAN data from {data}")
+    print(f"  period {run.result.start} .. {run.result.end}, {run.result.slices:,} slices, "
+          f"{run.engine.market().data_points:,} data points, {run.result.elapsed_seconds:.1f} s")
+    for warning in run.engine.data.warnings:
+        print(f"  warning: {warning}")
+    print(format_statistics(run.statistics))
+    args.log_file.parent.mkdir(parents=True, exist_ok=True)
+    args.log_file.write_text("\n".join(run.result.logs) + "\n", encoding="utf-8")
+    print(f"  log  {args.log_file} ({len(run.result.logs)} lines)")
+    if args.result is not None:
+        write_result(run, args.result)
+        print(f"  result  {args.result}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make backtest", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,13 +217,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="empty the storage folder first")
     parser.add_argument("--log-file", type=Path, default=REPO_ROOT / "backtests" / "harness.log",
                         help="where the algorithm's log goes (default backtests/harness.log)")
+    parser.add_argument("--algorithm", type=Path, default=None,
+                        help="any LEAN Python algorithm file (default: main.py with config.json)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="LEAN data folder to replay (default: lean.json's data-folder when it "
+                             "holds LEAN data, else the synthetic market)")
+    parser.add_argument("--result", type=Path, default=None, help="write LEAN's statistics, orders "
+                        "and equity series to this JSON file")
     args = parser.parse_args(argv)
+    data = args.data if args.data is not None else lean_data_folder()
+    if args.algorithm is not None or data is not None:
+        return run_on_lean_data(args, data)
     if not 1 <= args.days <= 2520:
         parser.error("--days must be between 1 and 2520")
     engine, result = run(args.days, args.start, args.seed, args.storage,
                          _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar())
     args.log_file.parent.mkdir(parents=True, exist_ok=True)
     args.log_file.write_text("\n".join(result.logs) + "\n", encoding="utf-8")
+    print("(synthetic market: no LEAN data in lean.json's data-folder; pass --data DIR to replay one)")
     print(summary(engine, result))
     print(f"  log               {args.log_file} ({len(result.logs)} lines)")
     return 0

@@ -38,15 +38,24 @@ class DateRules:
 
 
 class TimeRules:
+    def __init__(self) -> None:
+        self._hours: Any = None  # the market-hours database entry when replaying LEAN data
+
+    def _close(self, day: date) -> time:
+        """The day's close: 16:00, or the early close of the market-hours database (13:00 on
+        2015-12-24) when the engine set the exchange hours."""
+        close = self._hours.market_close(day) if self._hours is not None else None
+        return close.time() if close is not None else MARKET_CLOSE
+
     def every(self, interval: timedelta) -> TimeRule:
         if interval <= timedelta(0):
             raise ValueError("time_rules.every needs a positive interval")
 
         def times(day: date) -> list[datetime]:
             start = datetime.combine(day, time(0))
-            out, moment = [], start
+            out, moment, close = [], start, self._close(day)
             while moment.date() == day:
-                if MARKET_OPEN < moment.time() <= MARKET_CLOSE:
+                if MARKET_OPEN < moment.time() <= close:
                     out.append(moment)
                 moment += interval
             return out
@@ -60,7 +69,7 @@ class TimeRules:
     def before_market_close(self, symbol: Any = None, minutes_before_close: float = 0) -> TimeRule:
         delta = timedelta(minutes=minutes_before_close)
         return TimeRule(f"BeforeMarketClose {minutes_before_close}",
-                        lambda day: [datetime.combine(day, MARKET_CLOSE) - delta])
+                        lambda day: [datetime.combine(day, self._close(day)) - delta])
 
     def at(self, hour: int, minute: int, second: int = 0) -> TimeRule:
         return TimeRule(f"At {hour:02d}:{minute:02d}",

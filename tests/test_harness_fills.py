@@ -525,8 +525,9 @@ def test_partial_fill_with_remainder_never_stays_open_until_cancelled(tmp_path: 
 
     assert algo.seen["status_before_cancel"] == OrderStatus.PARTIALLY_FILLED
     assert algo.seen["events_before_cancel"] == 2  # SUBMITTED, PARTIALLY_FILLED: nothing for 29 slices
-    assert algo.seen["cancelled"] is True
-    assert algo.seen["cancelled_again"] is False
+    # OrderTicket.Cancel returns an OrderResponse in LEAN (Common/Orders/OrderTicket.cs)
+    assert algo.seen["cancelled"].is_success is True
+    assert algo.seen["cancelled_again"].is_success is False
     assert algo.statuses() == [OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCELED]
     cancel_time, _ = algo.events[-1]
     assert cancel_time == datetime(2016, 1, 4, 10, 0)
@@ -559,8 +560,20 @@ def _order_quantity(quantity: float) -> Step:
     return step
 
 
-@pytest.mark.parametrize("quantity", [0, 1.5, -0.5])
-def test_order_for_zero_or_a_fraction_of_a_contract_is_invalid(tmp_path: Path, quantity: float) -> None:
+@pytest.mark.parametrize("quantity", [0, -0.5])
+def test_order_for_zero_or_less_than_one_contract_is_refused_before_it_exists(tmp_path: Path, quantity: float) -> None:
+    """QCAlgorithm.PreOrderChecksImpl [Algorithm/QCAlgorithm.Trading.cs]: zero quantity or less
+    than the lot size gives an invalid ticket (order id 0), no OrderEvent and no order."""
+    engine, algo = run(tmp_path, scripted({1: _order_quantity(quantity)}))
+
+    assert algo.events == []
+    assert algo.tickets[0].status == OrderStatus.INVALID and algo.tickets[0].order_id == 0
+    assert engine.brokerage.orders == {} and engine.brokerage.refusals
+    assert algo.portfolio.cash == 100_000
+
+
+@pytest.mark.parametrize("quantity", [1.5])
+def test_order_for_a_fraction_of_a_contract_is_invalid(tmp_path: Path, quantity: float) -> None:
     _, algo = run(tmp_path, scripted({1: _order_quantity(quantity)}))
 
     [(_, event)] = algo.events
@@ -586,10 +599,13 @@ def _combo_with_a_bad_ratio_leg(algo: ChainAlgorithm, chain: Any) -> None:
 
 
 def test_combo_with_an_invalid_leg_is_rejected_as_a_whole(tmp_path: Path) -> None:
-    _, algo = run(tmp_path, scripted({1: _combo_with_a_bad_ratio_leg}))
+    """QCAlgorithm.SubmitComboOrder [Algorithm/QCAlgorithm.Trading.cs] pre-checks every leg before
+    any order exists; the first failing leg (zero quantity here) returns its invalid ticket alone."""
+    engine, algo = run(tmp_path, scripted({1: _combo_with_a_bad_ratio_leg}))
 
-    assert [t.status for t in algo.tickets] == [OrderStatus.INVALID, OrderStatus.INVALID]
-    assert algo.statuses() == [OrderStatus.INVALID, OrderStatus.INVALID]
+    assert [t.status for t in algo.tickets] == [OrderStatus.INVALID]
+    assert algo.tickets[0].order_id == 0
+    assert algo.statuses() == [] and engine.brokerage.orders == {}
 
 
 # -- expiry -------------------------------------------------------------------------------------
@@ -606,43 +622,64 @@ def _open_expiring_positions(algo: ChainAlgorithm, chain: Any) -> None:
     algo.seen["watch"] = lambda a, c: {name: a.portfolio[s].quantity for name, s in a.seen["symbols"].items()}
 
 
-def test_expiring_options_settle_at_intrinsic_value_after_the_close_of_expiry_day(tmp_path: Path) -> None:
-    engine, algo = run(tmp_path, scripted({1: _open_expiring_positions}, end=WEEKLY))
+NEXT_TRADING_DAY = date(2016, 1, 11)  # the Monday after the WEEKLY expiry
+
+
+def _watch_spot(algo: ChainAlgorithm, chain: Any) -> None:
+    _open_expiring_positions(algo, chain)
+    quantities = algo.seen["watch"]
+    algo.seen["watch"] = lambda a, c: (quantities(a, c), c.underlying.price)
+
+
+def _expiry_events(algo: ChainAlgorithm) -> list[tuple[datetime, OrderEvent]]:
+    return [(t, e) for t, e in algo.events if e.order_id not in {tk.order_id for tk in algo.tickets}]
+
+
+def test_expiring_options_are_exercised_and_assigned_at_the_open_of_the_next_trading_day(tmp_path: Path) -> None:
+    """LEAN delists an option on the next tradable day after expiry; the exercise model
+    [Common/Orders/OptionExercise/DefaultExerciseModel.cs] fills it at 0 (is_in_the_money; the short
+    ITM one is_assignment) and delivers 100 shares per contract at the strike when in the money."""
+    _, algo = run(tmp_path, scripted({1: _watch_spot}, end=NEXT_TRADING_DAY))
     assert all(t.status == OrderStatus.FILLED for t in algo.tickets)
-    spot = engine.market().spot
+    closes = [price for moment, (_, price) in algo.seen["watched"] if moment.date() == WEEKLY]
+    spot = closes[-1]
     assert 650 < spot < 850  # the scenario: ITM/OTM as named
     symbols = algo.seen["symbols"]
-    settlements = {e.symbol: (t, e) for t, e in algo.events
-                   if e.order_id not in {tk.order_id for tk in algo.tickets}}
+    events = _expiry_events(algo)
 
-    assert set(settlements) == set(symbols.values())
-    expected = {"long_itm_call": spot - 650, "long_otm_call": 0.0,
-                "short_itm_put": 850 - spot, "short_otm_put": 0.0}
+    options = {e.symbol: (t, e) for t, e in events if e.symbol in symbols.values()}
+    assert set(options) == set(symbols.values())
     for name, symbol in symbols.items():
-        moment, event = settlements[symbol]
-        assert moment == datetime(2016, 1, 8, 16, 0), name
-        assert event.status == OrderStatus.FILLED, name
-        assert event.fill_price == pytest.approx(expected[name]), name
+        moment, event = options[symbol]
+        assert moment == datetime(2016, 1, 11, 9, 30), name
+        assert event.status == OrderStatus.FILLED and event.fill_price == 0.0, name
+        assert event.is_in_the_money is ("_itm_" in name), name
         assert event.is_assignment is (name == "short_itm_put"), name
         assert algo.portfolio[symbol].quantity == 0, name
-    last_time, last_quantities = algo.seen["watched"][-1]
-    assert last_time == datetime(2016, 1, 8, 16, 0)
-    assert last_quantities == {"long_itm_call": 1, "long_otm_call": 1,
-                               "short_itm_put": -1, "short_otm_put": -1}
+    shares = sorted((e.fill_quantity, e.fill_price) for _, e in events if e.symbol not in symbols.values())
+    assert shares == [(100, 650.0), (100, 850.0)]  # long call exercised; short put assigned (buys at 850)
+    assert algo.portfolio["GOOG"].quantity == 200
+    [(held_at_close, _)] = [w for t, w in algo.seen["watched"] if t == datetime(2016, 1, 8, 16, 0)]
+    assert held_at_close == {"long_itm_call": 1, "long_otm_call": 1, "short_itm_put": -1, "short_otm_put": -1}
 
 
-def test_expiry_settlement_moves_intrinsic_value_into_cash_without_fees(tmp_path: Path) -> None:
-    engine, algo = run(tmp_path, scripted({1: _open_expiring_positions}, end=WEEKLY))
-    spot = engine.market().spot
-    fees_before = sum(fee_of(e) for e in fills(algo) if e.order_id in {t.order_id for t in algo.tickets})
-    premium = sum(-e.fill_quantity * e.fill_price * 100 for e in fills(algo)
-                  if e.order_id in {t.order_id for t in algo.tickets})
+def test_exercise_and_assignment_move_the_strike_into_shares_without_fees(tmp_path: Path) -> None:
+    _, algo = run(tmp_path, scripted({1: _open_expiring_positions}, end=NEXT_TRADING_DAY))
+    ticket_ids = {t.order_id for t in algo.tickets}
+    fees_before = sum(fee_of(e) for e in fills(algo) if e.order_id in ticket_ids)
+    premium = sum(-e.fill_quantity * e.fill_price * 100 for e in fills(algo) if e.order_id in ticket_ids)
 
-    settled = (spot - 650) * 100 - (850 - spot) * 100
-    assert algo.portfolio.cash == pytest.approx(100_000 + premium - fees_before + settled)
+    assert all(fee_of(e) == 0 for e in fills(algo) if e.order_id not in ticket_ids)
+    assert algo.portfolio.cash == pytest.approx(100_000 + premium - fees_before - 650 * 100 - 850 * 100)
     assert algo.portfolio.total_fees == pytest.approx(fees_before)
-    assert not algo.portfolio.invested
-    assert algo.portfolio.total_portfolio_value == pytest.approx(algo.portfolio.cash)
+    assert [s.value for s, sec in algo.securities.items() if sec.holdings.quantity] == ["GOOG"]
+
+
+def test_an_option_is_still_held_on_its_expiry_day(tmp_path: Path) -> None:
+    _, algo = run(tmp_path, scripted({1: _long_weekly_call}, end=WEEKLY))
+
+    assert algo.statuses() == [OrderStatus.SUBMITTED, OrderStatus.FILLED]
+    assert algo.portfolio[algo.tickets[0].symbol].quantity == 1
 
 
 def _long_weekly_call(algo: ChainAlgorithm, chain: Any) -> None:

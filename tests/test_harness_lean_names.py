@@ -15,11 +15,30 @@ PYTHON_PROTOCOL = {"get", "items", "keys", "values", "copy", "clear", "pop", "po
                    "update", "fromkeys", "zero"}
 
 
+# Python names that LEAN's own AlgorithmImports re-exports (Common/AlgorithmImports.py:
+# `from datetime import date, time, datetime, timedelta`, `import math`, `import json`, numpy as np,
+# pandas as pd); they are not LEAN classes.
+LEAN_PYTHON_REEXPORTS = {"date", "datetime", "json", "math", "np", "pd", "time", "timedelta"}
+LEAN_CLASSES = [n for n in fake.__all__ if n not in LEAN_PYTHON_REEXPORTS]
+
+
+def test_python_reexports_are_the_python_objects():
+    import datetime as dt
+    import json
+    import math
+
+    import numpy as np
+    import pandas as pd
+    expected = {"date": dt.date, "datetime": dt.datetime, "time": dt.time, "timedelta": dt.timedelta,
+                "json": json, "math": math, "np": np, "pd": pd}
+    assert {n: getattr(fake, n) for n in LEAN_PYTHON_REEXPORTS} == expected
+
+
 def test_the_fake_is_the_harness_module_not_leans():
     assert fake.__file__.endswith("harness/AlgorithmImports.py")
 
 
-@pytest.mark.parametrize("name", fake.__all__)
+@pytest.mark.parametrize("name", LEAN_CLASSES)
 def test_every_exported_name_is_a_lean_class(name):
     assert has_class(name), f"{name} is exported by the harness but is not a class in quantconnect-stubs"
 
@@ -47,7 +66,7 @@ def _instance_attributes(cls: type) -> set[str]:
             and not line.strip().startswith("self._")}
 
 
-@pytest.mark.parametrize("name", [n for n in fake.__all__ if inspect.isclass(getattr(fake, n))])
+@pytest.mark.parametrize("name", [n for n in LEAN_CLASSES if inspect.isclass(getattr(fake, n))])
 def test_every_public_member_of_a_fake_class_exists_in_lean(name):
     cls = getattr(fake, name)
     lean_members = members_of(name)

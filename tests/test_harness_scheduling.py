@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from harness.calendar import (
+from harness.engine import HarnessEngine
+from harness.market import MarketConfig
+from harness.qc_algorithm import QCAlgorithm
+from harness.scheduling import TimeRule, TimeRules
+from harness.trading_calendar import (
     expiry_for_friday,
     is_monthly,
     is_trading_day,
     trading_days,
     trading_days_between,
 )
-from harness.engine import HarnessEngine
-from harness.market import MarketConfig
-from harness.qc_algorithm import QCAlgorithm
-from harness.scheduling import TimeRule, TimeRules
 
 MONDAY = date(2016, 1, 4)
 TUESDAY = date(2016, 1, 5)

@@ -89,3 +89,20 @@ def expiry_for_friday(friday: date) -> date:
 
 def is_monthly(friday: date) -> bool:
     return 15 <= friday.day <= 21
+
+
+class _SyntheticHours:
+    """The synthetic market's calendar in the shape of ``market_hours.ExchangeHours`` (what the
+    expiry handling asks of it)."""
+
+    def is_trading_day(self, day: date) -> bool:
+        return is_trading_day(day)
+
+    def next_trading_day(self, day: date) -> date:
+        day += timedelta(days=1)
+        while not is_trading_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+SYNTHETIC_HOURS = _SyntheticHours()
