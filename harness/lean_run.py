@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from harness.engine import RunResult
+from harness.lean_charts import recorder_of
 from harness.qc_algorithm import QCAlgorithm
 from harness.replay_engine import ReplayEngine
 from harness.statistics import daily_points, daily_turnover, lean_statistics
@@ -69,7 +70,9 @@ class LeanRun:
                            "filled_quantity": order._filled_quantity,
                            "average_fill_price": (order._fill_value / order._filled_quantity
                                                   if order._filled_quantity else 0.0)})
-        return {"statistics": self.statistics, "orders": orders,
+        recorded = recorder_of(self.engine.algorithm).result_sections()  # what the algorithm plotted and set
+        return {"statistics": {**self.statistics, **recorded["statistics"]},
+                "runtimeStatistics": recorded["runtimeStatistics"], "charts": recorded["charts"], "orders": orders,
                 "equity": [[moment.isoformat(), value] for moment, value in self._equity()],
                 "fills": [{"time": f.time.isoformat(), "symbol": f.symbol, "quantity": f.quantity,
                            "price": f.price, "fee": f.fee} for f in self.engine.brokerage.fill_records],

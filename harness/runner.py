@@ -230,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_on_lean_data(args, data)
     if not 1 <= args.days <= 2520:
         parser.error("--days must be between 1 and 2520")
+    if args.result is not None:
+        parser.error("--result needs LEAN data (--data DIR, or lean.json's data-folder): the synthetic "
+                     "market's run is summarised on the terminal and in the Object Store")
     engine, result = run(args.days, args.start, args.seed, args.storage,
                          _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar())
     args.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -30,3 +30,17 @@ def test_main_py_backtests_the_default_period_on_lean_data(tmp_path: Path) -> No
     assert run.engine.brokerage.refusals == []  # never a zero-limit combo or an order without data
     assert result["equity"][0][1] == 100000.0 and len(result["equity"]) == 7  # start + 12-23..28 midnights
     assert any("20151223_quote.zip" in w for w in result["warnings"])  # missing in the sample: skipped
+
+
+def test_the_result_file_carries_the_bots_charts_and_statistics_as_leans_does(tmp_path: Path) -> None:
+    """LEAN's result JSON: ``charts`` (what ``plot`` drew), ``runtimeStatistics`` (``set_runtime_statistic``)
+    and the summary statistics set at the end merged into ``statistics`` beside LEAN's own."""
+    run = run_lean(load_algorithm_class(), LEAN_DATA, tmp_path / "storage", load_parameters(REPO_ROOT / "config.json"))
+    write_result(run, tmp_path / "result.json")
+    result = json.loads((tmp_path / "result.json").read_text())
+
+    assert {"Portfolio", "Greeks", "Trading State"} <= set(result["charts"])
+    equity = result["charts"]["Portfolio"]["series"]
+    assert any(series["values"] for series in equity.values())
+    assert {"Open Positions", "Net Delta", "Trading State"} <= set(result["runtimeStatistics"])
+    assert "Total Orders" in result["statistics"] and "Slippage Spent (last session)" in result["statistics"]
