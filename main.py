@@ -18,7 +18,7 @@ from utils.logging_config import LeanLogHandler, configure_logging
 class OptionsBotInboxCommand(Command):
     """A sidecar request delivered as a LEAN command (live deployments):
     ``lean live command . --data '{"$type": "OptionsBotInboxCommand", "request_json": "..."}'``.
-    It takes the same path as the Object Store inbox (execution/inbox_consumer.py)."""
+    It takes the same path as the Object Store inbox (execution/orders/inbox_consumer.py)."""
 
     request_json = ""
 

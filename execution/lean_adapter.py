@@ -27,8 +27,8 @@ from AlgorithmImports import (
     Symbol,
 )
 
-from execution.inbox_consumer import InboxConsumer
-from execution.state_restore import restore_state
+from execution.orders.inbox_consumer import InboxConsumer
+from execution.session.state_restore import restore_state
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right

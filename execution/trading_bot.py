@@ -14,18 +14,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
-from execution.circuit_breaker import CircuitBreaker, TradingState
-from execution.entry_rule import choose_entry
-from execution.order_executor import OrderExecutor, TrackedOrder
-from execution.order_gateway import OrderGateway
+from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
-from execution.position_manager import ExitIntent, PositionManager
-from execution.pre_trade_validator import PreTradeValidator
-from execution.risk_context import build_pre_trade_context
-from execution.roll_manager import RollManager
-from execution.slippage_budget import SlippageBudget
+from execution.positions.entry_rule import choose_entry
+from execution.positions.position_manager import ExitIntent, PositionManager
+from execution.risk.circuit_breaker import CircuitBreaker, TradingState
+from execution.risk.order_gateway import OrderGateway
+from execution.risk.pre_trade_validator import PreTradeValidator
+from execution.risk.risk_context import build_pre_trade_context
+from execution.risk.slippage_budget import SlippageBudget
+from execution.rolls.roll_manager import RollManager
+from execution.session.snapshot_builder import build_snapshot
 from execution.smart_execution import InvalidFillError, WorkingOrder
-from execution.snapshot_builder import build_snapshot
 from models.audit import AuditAction
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote

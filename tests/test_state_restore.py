@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from execution.circuit_breaker import TradingState
-from execution.state_restore import restore_state
+from execution.risk.circuit_breaker import TradingState
+from execution.session.state_restore import restore_state
 from execution.trading_bot import TradingBot
 from harness.runner import run
 from models.audit import AuditAction

@@ -6,7 +6,7 @@ An order *reduces exposure* iff, for every symbol it trades (legs on one symbol 
 position after it is smaller and not of the other sign: ``|pos + qty| < |pos|``, no flip, with
 pos = held + working (``pending``). A roll (close one contract, open another) or a flip adds.
 
-- ``order_sanity`` and ``circuit_breaker`` (``execution.circuit_breaker.permits``) apply to every
+- ``order_sanity`` and ``circuit_breaker`` (``execution.risk.circuit_breaker.permits``) apply to every
   order. All other checks apply to exposure-adding orders only and are reported "exempt" for a
   reducing one: a stop-loss or close is never blocked by a size, value, count, Greek, blocked
   symbol, loss or order-flow limit. (So closing one leg of an offsetting pair can leave the *net*
@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from execution.circuit_breaker import TradingState, permits
+from execution.risk.circuit_breaker import TradingState, permits
 from models.audit import AuditAction
 from models.exceptions import OrderValidationError
 from models.orders import OrderKind, OrderRequest

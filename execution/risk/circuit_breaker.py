@@ -23,7 +23,7 @@ slippage_budget        REDUCING   the session's slippage budget is spent
   are rebased to the last equity seen, and the losing streak restarts at 0.
 - Sessions are exchange sessions: the caller passes the exchange-time date to ``start_session``,
   which resets the daily baseline (the session's start equity); the order counts live in
-  ``execution.pre_trade_validator.OrderCounter``, started at the same moment.
+  ``execution.risk.pre_trade_validator.OrderCounter``, started at the same moment.
 - Every trip and every state change is logged CRITICAL (CIRCUIT_BREAKER_TRIPPED,
   CIRCUIT_BREAKER_STATE_CHANGED) and audited (CIRCUIT_BREAKER_TRIP / _STATE_CHANGE / _RESET).
 """

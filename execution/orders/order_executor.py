@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from execution.order_gateway import OrderGateway
-from execution.slippage_budget import SlippageBudget, SlippageCheckResult
+from execution.risk.order_gateway import OrderGateway
+from execution.risk.slippage_budget import SlippageBudget, SlippageCheckResult
 from execution.smart_execution import (
     RepricingPolicy,
     WorkingOrder,

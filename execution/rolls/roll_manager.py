@@ -3,7 +3,7 @@
 Flow, with the seed's event names; ``roll_id`` is the correlation id of every order, fill and
 audit entry of the roll:
 
-ROLL_INITIATED -> target (execution/roll_target.py; none: ROLL_NO_TARGET, then close or hold per
+ROLL_INITIATED -> target (execution/rolls/roll_target.py; none: ROLL_NO_TARGET, then close or hold per
 ``close_if_unable_to_roll``) -> both legs validated by the gateway as one unit
 (ROLL_VALIDATION_FAILED when refused) -> ``combo_limit_order`` at the net mid -> each leg's
 fills move contracts from the old position to a new one (the old one's P&L realised; the new one
@@ -28,8 +28,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected
-from execution.roll_rules import RollDecision, resolve_no_target, should_roll
-from execution.roll_target import NoRollTarget, RollTarget, find_roll_target
+from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
+from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
 from models.audit import AuditAction
 from models.exceptions import RollExecutionError
 from models.market_data import ContractQuote

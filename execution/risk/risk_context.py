@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from execution.circuit_breaker import TradingState
-from execution.greeks import greeks_from_mids
-from execution.pre_trade_validator import PreTradeContext
+from execution.positions.greeks import greeks_from_mids
+from execution.risk.circuit_breaker import TradingState
+from execution.risk.pre_trade_validator import PreTradeContext
 from models.bot_config import Right
 from models.market_data import ContractQuote
 from models.orders import OrderRequest

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from execution.circuit_breaker import CircuitBreakerResetRefused
+from execution.risk.circuit_breaker import CircuitBreakerResetRefused
 from models.audit import AuditAction
 from models.market_data import ContractQuote
 from utils.logging_config import get_logger
