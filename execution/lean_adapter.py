@@ -28,7 +28,6 @@ from AlgorithmImports import (
 )
 
 from execution.orders.inbox_consumer import InboxConsumer
-from execution.session.state_restore import restore_state
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
@@ -206,7 +205,7 @@ class LeanBotAdapter:
         except SnapshotFormatError as exc:
             self.bot.record_failure("state_restore", exc)  # fail safe: no entries until a person looks
             return
-        restore_state(self.bot, snapshot, self._held, now)
+        self.bot.restore(snapshot, self._held, now)
 
     def _held(self, saved: PositionSnapshot) -> int | None:
         """LEAN's holding of a contract named in the snapshot (and remember its Symbol)."""
@@ -224,7 +223,18 @@ class LeanBotAdapter:
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
         with self._lock:
+            before = self._fingerprint()
             self._on_data(data)
+            self._save_if_changed(before)
+
+    def _fingerprint(self) -> tuple[object, ...] | None:
+        return self.bot.state_fingerprint() if self._algorithm.live_mode else None
+
+    def _save_if_changed(self, before: tuple[object, ...] | None) -> None:
+        """Live: save the snapshot whenever the session state, the book or the working orders
+        changed, so a restart finds them as they were."""
+        if before is not None and self.bot.state_fingerprint() != before:
+            self.save_state()
 
     def _on_data(self, data: Slice) -> None:
         chain: OptionChain | None = None
@@ -322,15 +332,13 @@ class LeanBotAdapter:
             self._on_order_event(event)
 
     def _on_order_event(self, event: OrderEvent) -> None:
-        counters = self.bot.counters
-        book_changes = counters["positions_opened"] + counters["positions_closed"]
+        before = self._fingerprint()
         try:
             self.bot.on_order_update(self._translate(event))
         except Exception as exc:
             logger.exception("ORDER_EVENT_FAILED", extra={"order_id": int(event.order_id)})
             self.bot.record_failure("on_order_event", exc)
-        if self._algorithm.live_mode and counters["positions_opened"] + counters["positions_closed"] != book_changes:
-            self.save_state()  # live: a restart must find every position the bot opened
+        self._save_if_changed(before)
 
     def _translate(self, event: OrderEvent) -> OrderUpdate:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)

@@ -9,11 +9,13 @@ OrderExecutor; this class wires them, counts, logs and audits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
+from execution.ledger import ExposureLedger, WorkingLeg
 from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
 from execution.positions.entry_rule import choose_entry
@@ -21,10 +23,12 @@ from execution.positions.position_manager import ExitIntent, PositionManager
 from execution.risk.circuit_breaker import CircuitBreaker, TradingState
 from execution.risk.order_gateway import OrderGateway
 from execution.risk.pre_trade_validator import PreTradeValidator
-from execution.risk.risk_context import build_pre_trade_context
+from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
-from execution.session.snapshot_builder import build_snapshot
+from execution.session.session_state import SessionState
+from execution.session.snapshot_builder import SnapshotSources, build_snapshot
+from execution.session.state_restore import RestoreReport, restore_state
 from execution.smart_execution import InvalidFillError, WorkingOrder
 from models.audit import AuditAction
 from models.bot_config import BotConfig
@@ -34,7 +38,7 @@ from models.risk_limits import RiskLimits
 from models.roll_config import RollConfig
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
-from utils.object_store_schema import StateSnapshot
+from utils.object_store_schema import PositionSnapshot, StateSnapshot
 
 logger = get_logger(__name__)
 
@@ -58,22 +62,31 @@ class TradingBot:
         self.slippage = SlippageBudget(config.slippage_max_trade_pct * 100, config.slippage_max_session_usd,
                                        config.slippage_alert_pct * 100, audit_logger=self.audit)
         self.gateway = OrderGateway(broker, PreTradeValidator(self.limits, self.audit),
-                                    lambda now, orders: build_pre_trade_context(self, now, orders))
+                                    lambda now, orders: build_pre_trade_context(self._risk, now, orders))
+        self.session = SessionState(self.breaker, self.slippage, self.gateway.counter)
         self.executor = OrderExecutor(config, self.gateway, self.slippage, broker.contract_multiplier)
         self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
+        self.ledger = ExposureLedger(lambda: {p.symbol: p.quantity for p in self.book.open_positions()},
+                                     [self.executor.working_legs, self.rolls.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
+        self._risk = RiskInputs(
+            self.ledger, self.quotes, lambda: self.underlying_price, lambda: self.equity,
+            lambda: self.session.trading_state, self._held_greeks, broker.contract_multiplier, self.breaker,
+            self.gateway.counter, config.risk_free_rate, config.ticker)
         self.equity = 0.0
         self._session: date | None = None
         self._refused_exits: dict[tuple[str, OrderPurpose], tuple[TradingState, date]] = {}
         self._exit_backoff: dict[tuple[str, OrderPurpose], datetime] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
-        self.entries_suspended = False
         self.underlying_price: float | None = None
         self.equity_history: list[tuple[datetime, float]] = []
         self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
         self._missing_reported: set[tuple[str, date]] = set()
         self._next_client = 1
         self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
+        self._snapshot_sources = SnapshotSources(
+            config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
+            self.manager.portfolio_greeks, self._describe_working, lambda: self.gateway.rejections)
 
     @property
     def book(self) -> PositionBook:
@@ -85,14 +98,27 @@ class TradingBot:
 
     @property
     def reduce_only(self) -> bool:
-        return (self.entries_suspended or self.slippage.reduce_only
-                or self.breaker.state is not TradingState.ACTIVE)
+        return self.session.reduce_only
+
+    @property
+    def entries_suspended(self) -> bool:
+        return self.session.entries_suspended
+
+    @entries_suspended.setter
+    def entries_suspended(self, value: bool) -> None:
+        self.session.entries_suspended = value
+        if not value:
+            self.session.suspended_reason = ""
+
+    def _held_greeks(self) -> tuple[float, float]:
+        totals = self.manager.portfolio_greeks()
+        return totals.dollar_delta, totals.vega
 
     # -- decisions -----------------------------------------------------------------------------
     def watched_symbols(self) -> list[str]:
         """Contracts the adapter must quote each slice: held ones and those with working orders."""
         symbols = dict.fromkeys(self.book.held_symbols)
-        symbols.update(dict.fromkeys(o.working.symbol for o in self.executor.active()))
+        symbols.update(dict.fromkeys(leg.symbol for leg in self.ledger.working()))
         return list(symbols)
 
     def wants_candidates(self, now: datetime | None = None) -> bool:
@@ -131,9 +157,7 @@ class TradingBot:
         """Exchange session start (LEAN's algorithm time is exchange time): daily counters reset."""
         self._session = today
         self.equity = self.broker.equity()
-        self.breaker.start_session(today, self.equity)
-        self.gateway.counter.start_session(today)
-        self.slippage.start_session(today)
+        self.session.start_session(today, self.equity)
         self._refused_exits.clear()
 
     def _exit(self, now: datetime, intent: ExitIntent, quotes: dict[str, ContractQuote]) -> None:
@@ -329,23 +353,14 @@ class TradingBot:
     def _covered_all(self) -> dict[str, int]:
         """``covered`` for every open position (once per slice; nothing to add up while no order
         or roll is working, the usual case)."""
-        if not self.executor.orders and not any(roll.active for roll in self.rolls.rolls.values()):
+        if not self.ledger.working():
             return {}
         return {p.id: self.covered(p) for p in self.book.open_positions()}
 
     def covered(self, position: BotManagedPosition) -> int:
-        """Contracts of ``position`` that working orders already close: every working order on its
-        contract that goes against it, whoever placed it (bot, person, agent), and an active roll's
-        close leg."""
-        total = 0
-        for order in self.executor.active():
-            remaining = order.working.remaining_quantity
-            if order.working.symbol == position.symbol and remaining and (remaining > 0) != (position.quantity > 0):
-                total += abs(remaining)
-        for roll in self.rolls.rolls.values():
-            if roll.active and roll.position_id == position.id:
-                total += abs(roll.close_goal - roll.close_filled)
-        return total
+        """Contracts of ``position`` that working orders already close (the ledger: every working
+        order and roll leg on its contract that goes against it, whoever placed it)."""
+        return self.ledger.closing(position.symbol, position.quantity)
 
     def close_position(self, position: BotManagedPosition, purpose: OrderPurpose, reason: str) -> None:
         """Close what is left of ``position`` (not already being closed) through the gateway."""
@@ -388,7 +403,7 @@ class TradingBot:
     def record_failure(self, where: str, error: BaseException) -> None:
         """A component raised: stop opening positions until a human looks (fail safe)."""
         self.counters["component_failures"] += 1
-        self.entries_suspended = True
+        self.session.suspend_entries(f"{where} failed: {type(error).__name__}")
         context = {"entries_suspended": True, "time": None if self.now is None else self.now.isoformat()}
         logger.error("COMPONENT_FAILED", extra={
             "component": where, "operation": where, "error_type": type(error).__name__, "error": str(error),
@@ -396,7 +411,30 @@ class TradingBot:
         self.audit.log_component_failure(where, where, error, recoverable=False, context=context)
 
     # -- state -----------------------------------------------------------------------------
+    def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None],
+                now: datetime) -> RestoreReport:
+        """Live restart: positions and the session state from the last snapshot (before anything is sent)."""
+        self.now = now
+        return restore_state(self.book, self.session, self.audit, snapshot, held, now)
+
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:
         view = self.broker.portfolio()
         self.equity_history.append((now_utc, view.total_portfolio_value))
-        return build_snapshot(self, now_utc, mode, view)
+        return build_snapshot(self._snapshot_sources, now_utc, mode, view, self.underlying_price, self.equity_history)
+
+    def state_fingerprint(self) -> tuple[object, ...]:
+        """Changes whenever something a restart needs changed: the session state, the book, the
+        working orders (live: the adapter saves the snapshot then)."""
+        working = tuple((leg.ref, leg.symbol, leg.remaining) for leg in self.ledger.working())
+        counters = self.counters
+        return (*self.session.fingerprint(), counters["fills"], counters["positions_opened"],
+                counters["positions_closed"], working)
+
+    def _describe_working(self, leg: WorkingLeg) -> dict[str, Any]:
+        out: dict[str, Any] = {"client_id": leg.ref, **leg.as_dict()}
+        tracked = self.executor.orders.get(leg.ref)
+        if tracked is not None:
+            out.update(quantity=tracked.working.quantity, filled_quantity=tracked.working.filled_quantity,
+                       limit_price=tracked.working.limit_price, attempt=tracked.working.attempt,
+                       phase=tracked.phase.value)
+        return out

@@ -42,7 +42,7 @@ from utils.order_inbox import (
 )
 
 if TYPE_CHECKING:
-    from execution.trading_bot import TradingBot
+    from execution.ports import RequestHandler
     from utils.audit_sinks import TextObjectStore
 
 logger = get_logger(__name__)
@@ -51,7 +51,7 @@ ContractResolver = Callable[[OrderSpec], ContractQuote | None]
 
 
 class InboxConsumer:
-    def __init__(self, store: TextObjectStore, bot: TradingBot, resolve: ContractResolver,
+    def __init__(self, store: TextObjectStore, bot: RequestHandler, resolve: ContractResolver,
                  clock: Callable[[], datetime]) -> None:
         self._store = store
         self._bot = bot

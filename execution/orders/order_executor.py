@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from execution.ledger import WorkingLeg
 from execution.risk.order_gateway import OrderGateway
 from execution.risk.slippage_budget import SlippageBudget, SlippageCheckResult
 from execution.smart_execution import (
@@ -183,6 +184,14 @@ class OrderExecutor:
                 pending[symbol] = pending.get(symbol, 0) + tracked.working.remaining_quantity
         return pending
 
+    def working_legs(self) -> list[WorkingLeg]:
+        """For the exposure ledger: every order the broker has (WORKING) or may still fill while
+        its cancel is on the way (REPLACING). An order being validated (NEW) is left out, so a
+        replacement is checked as if the order it replaces were gone."""
+        return [WorkingLeg(t.request.client_id, t.working.symbol, t.working.remaining_quantity,
+                           t.request.purpose.value, t.request.position_id, tuple(t.lean_order_ids))
+                for t in self.orders.values() if t.phase in (Phase.WORKING, Phase.REPLACING)]
+
     def on_update(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
         """Track one event of a bot order; returns the order and the fill's slippage check."""
         tracked = self.orders.get(update.client_id) if update.client_id else None
@@ -216,6 +225,7 @@ class OrderExecutor:
             self._finish(tracked)
             return
         tracked.working.limit_price = tracked.next_price
+        tracked.phase = Phase.NEW  # the old order is gone; the replacement is being validated
         self._send(tracked, remaining, tracked.next_price, now)
 
     def cancel(self, client_id: str) -> bool:

@@ -154,6 +154,22 @@ class OrderCounter:
             self._recent.popleft()
         return tuple(self._recent)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"session_date": None if self.session_date is None else self.session_date.isoformat(),
+                "orders_today": self.orders_today, "recent": [t.isoformat() for t in self._recent]}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """After a restart: the day's count and the rate window as they were (raises ValueError,
+        TypeError or KeyError on a malformed value and changes nothing then)."""
+        raw_date = saved["session_date"]
+        session_date = None if raw_date is None else date.fromisoformat(raw_date)
+        count = saved["orders_today"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"orders_today must be a whole number >= 0, got {count!r}")
+        recent = [datetime.fromisoformat(t) for t in saved.get("recent") or []]
+        self.session_date, self.orders_today = session_date, count
+        self._recent = deque(sorted(recent))
+
 
 def net_legs(orders: Sequence[OrderRequest]) -> dict[str, int]:
     """Signed contracts per symbol over all legs."""
@@ -321,10 +337,13 @@ class PreTradeValidator:
         return _cap(CheckName.POSITION_SIZE, worst, limit, f"position {worst_symbol} share of portfolio")
 
     def _open_positions(self, net: Mapping[str, int], ctx: PreTradeContext) -> CheckResult:
+        # a contract is open while it is held or held-plus-working is not flat (the ledger's rule:
+        # a working close may not fill); the order checked here is counted as filled
         change = 0
         for symbol, qty in net.items():
-            before = ctx.position(symbol)
-            change += int(before + qty != 0) - int(before != 0)
+            held, before = ctx.positions.get(symbol, 0), ctx.position(symbol)
+            after_open = (held != 0 and held + qty != 0) or before + qty != 0
+            change += int(after_open) - int(held != 0 or before != 0)
         return _cap(CheckName.OPEN_POSITIONS, ctx.open_positions + change, self.limits.max_open_positions,
                     "open positions", ctx.open_positions)
 

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected
+from execution.ledger import WorkingLeg
 from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
 from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
 from models.audit import AuditAction
@@ -38,7 +39,7 @@ from models.roll_config import RollConfig
 from utils.logging_config import get_logger
 
 if TYPE_CHECKING:
-    from execution.trading_bot import TradingBot
+    from execution.ports import RollHost
 
 logger = get_logger(__name__)
 
@@ -67,6 +68,7 @@ class Roll:
     cancels_pending: set[int] = field(default_factory=set)
     last_fill: OrderUpdate | None = None
     failing: str | None = None  # timed out: the reason, until LEAN confirms the cancels
+    sending: bool = False  # its combo is being validated: not yet working for the ledger
 
     @property
     def close_goal(self) -> int:
@@ -82,7 +84,7 @@ class Roll:
 
 
 class RollManager:
-    def __init__(self, config: RollConfig, bot: TradingBot) -> None:
+    def __init__(self, config: RollConfig, bot: RollHost) -> None:
         self.config = config
         self.bot = bot
         self.rolls: dict[str, Roll] = {}
@@ -90,6 +92,20 @@ class RollManager:
         self._attempted: dict[str, date] = {}
         self._next_check: datetime | None = None
         self._next_id = 1
+
+    def working_legs(self) -> list[WorkingLeg]:
+        """For the exposure ledger: both legs of every roll that can still fill (active, or failed
+        while LEAN has not confirmed the cancels yet); a combo being validated is left out."""
+        legs = []
+        for roll in self.rolls.values():
+            if roll.sending or not (roll.active or roll.failing is not None):
+                continue
+            ids = tuple(roll.order_ids)
+            legs += [WorkingLeg(roll.roll_id, roll.target.close_symbol, roll.close_goal - roll.close_filled,
+                                OrderPurpose.ROLL.value, roll.position_id, ids, "roll"),
+                     WorkingLeg(roll.roll_id, roll.target.symbol, roll.open_goal - roll.open_filled,
+                                OrderPurpose.ROLL.value, roll.new_position_id, ids, "roll")]
+        return legs
 
     def rolling(self, position_id: str) -> bool:
         return any(r.active and r.position_id == position_id for r in self.rolls.values())
@@ -164,8 +180,12 @@ class RollManager:
                 for symbol, quantity in ((target.close_symbol, roll.close_goal - roll.close_filled),
                                          (target.symbol, roll.open_goal - roll.open_filled))]
         units = target.quantity
-        result = bot.gateway.submit_combo(legs, [(target.close_symbol, target.close_ratio),
-                                                 (target.symbol, target.open_ratio)], units, limit, now)
+        roll.sending = True
+        try:
+            result = bot.gateway.submit_combo(legs, [(target.close_symbol, target.close_ratio),
+                                                     (target.symbol, target.open_ratio)], units, limit, now)
+        finally:
+            roll.sending = False
         if not result.accepted:
             roll.phase = RollPhase.FAILED
             logger.warning("ROLL_VALIDATION_FAILED", extra={"roll_id": roll.roll_id,

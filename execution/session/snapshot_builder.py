@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
-from execution.bot_managed_positions import BotManagedPosition
+from execution.bot_managed_positions import BotManagedPosition, PositionBook
+from execution.ledger import ExposureLedger, WorkingLeg
+from execution.positions.position_manager import PortfolioGreeks
+from execution.session.session_state import SessionState
+from models.bot_config import BotConfig
 from models.market_data import PortfolioView
+from models.risk_limits import RiskLimits
 from utils.object_store_schema import EquitySummary, PositionSnapshot, StateSnapshot
-
-if TYPE_CHECKING:
-    from execution.trading_bot import TradingBot
 
 
 def position_snapshot(p: BotManagedPosition) -> PositionSnapshot:
@@ -31,24 +34,35 @@ def position_snapshot(p: BotManagedPosition) -> PositionSnapshot:
         roll_history=list(p.roll_history))
 
 
-def build_snapshot(bot: TradingBot, now_utc: datetime, mode: str, view: PortfolioView) -> StateSnapshot:
-    working = [{"client_id": o.request.client_id, "symbol": o.working.symbol, "purpose": o.request.purpose.value,
-                "quantity": o.working.quantity, "filled_quantity": o.working.filled_quantity,
-                "limit_price": o.working.limit_price, "attempt": o.working.attempt, "phase": o.phase.value,
-                "position_id": o.request.position_id} for o in bot.executor.active()]
-    working += [{"client_id": r.roll_id, "symbol": f"{r.target.close_symbol} -> {r.target.symbol}", "purpose": "roll",
-                 "quantity": r.target.quantity, "filled_quantity": abs(r.open_filled), "limit_price": r.target.net_mid,
-                 "attempt": 0, "phase": r.phase.value, "position_id": r.position_id}
-                for r in bot.rolls.rolls.values() if r.active]
+@dataclass(frozen=True)
+class SnapshotSources:
+    """The narrow things a snapshot reads (no bot object)."""
+
+    config: BotConfig
+    limits: RiskLimits
+    book: PositionBook
+    ledger: ExposureLedger
+    session: SessionState
+    counters: Mapping[str, int]
+    greeks: Callable[[], PortfolioGreeks]
+    describe_working: Callable[[WorkingLeg], dict[str, Any]]
+    gateway_rejections: Callable[[], int]
+
+
+def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: PortfolioView,
+                   underlying_price: float | None, equity_history: list[tuple[datetime, float]]) -> StateSnapshot:
+    session = src.session
+    working = [src.describe_working(leg) for leg in src.ledger.working()]
     return StateSnapshot(
-        algorithm_time=now_utc, mode=mode, ticker=bot.config.ticker, underlying_price=bot.underlying_price,
+        algorithm_time=now_utc, mode=mode, ticker=src.config.ticker, underlying_price=underlying_price,
         equity=EquitySummary(view.total_portfolio_value, view.cash, view.unrealized_profit, view.total_fees),
-        positions=[position_snapshot(p) for p in bot.book.positions.values()],
-        counters=dict(bot.counters), parameters=bot.config.as_parameters(),
-        equity_history=list(bot.equity_history),
-        portfolio_greeks=asdict(bot.manager.portfolio_greeks()),
-        slippage=bot.slippage.to_dict(), working_orders=working,
-        risk={"trading_state": bot.breaker.state.value, "reduce_only": bot.reduce_only,
-              "entries_suspended": bot.entries_suspended, "limits": bot.limits.as_dict(),
-              "circuit_breaker": bot.breaker.as_dict(), "orders_today": bot.gateway.counter.orders_today,
-              "gateway_rejections": bot.gateway.rejections})
+        positions=[position_snapshot(p) for p in src.book.positions.values()],
+        counters=dict(src.counters), parameters=src.config.as_parameters(),
+        equity_history=list(equity_history), portfolio_greeks=asdict(src.greeks()),
+        slippage=session.slippage.to_dict(), working_orders=working,
+        risk={"trading_state": session.trading_state.value, "breaker_state": session.breaker.state.value,
+              "reduce_only": session.reduce_only, "entries_suspended": session.entries_suspended,
+              "limits": src.limits.as_dict(), "circuit_breaker": session.breaker.as_dict(),
+              "orders_today": session.counter.orders_today, "gateway_rejections": src.gateway_rejections(),
+              "exposure": {"held": src.ledger.held(), "pending": src.ledger.pending()},
+              "session": session.to_dict()})

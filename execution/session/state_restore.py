@@ -1,11 +1,14 @@
-"""Live restart: take back the bot-managed positions and the circuit breaker from the last snapshot.
+"""Live restart: take back the bot-managed positions and the session state from the last snapshot.
 
 Only in live mode (a local backtest shares ``storage/`` with earlier runs; their state is not this
 run's). Each open position in the snapshot is reconciled with what LEAN's portfolio holds for
 that contract: the bot manages at most what both agree on (same sign, the smaller size); a
 contract LEAN does not hold is dropped; a sign conflict is not managed and entries are suspended
-until a person looks. Trips of the circuit breaker come back as they were (a halt survives a
-restart). Everything is logged and audited (STATE_RESTORE).
+until a person looks (the position never flips sign). The session state (execution/session/
+session_state.py: breaker trips and baselines, latches, the day's order count, slippage spent)
+comes back as one unit, so a halt and a same-day loss baseline survive a restart. Every
+difference is logged and audited (STATE_RESTORE). The previous run's working orders are
+reconciled afterwards (execution/session/reconcile.py).
 """
 
 from __future__ import annotations
@@ -13,16 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
-from execution.bot_managed_positions import BotManagedPosition
+from execution.bot_managed_positions import BotManagedPosition, PositionBook
+from execution.session.session_state import SessionState
 from models.audit import AuditAction
 from models.bot_config import Right
+from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 from utils.object_store_schema import PositionSnapshot, StateSnapshot
-
-if TYPE_CHECKING:
-    from execution.trading_bot import TradingBot
 
 logger = get_logger(__name__)
 
@@ -32,10 +33,12 @@ class RestoreReport:
     restored: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    resized: list[str] = field(default_factory=list)  # "P00001: saved -3, LEAN -2, managed -2"
+    session_problems: list[str] = field(default_factory=list)
 
 
-def restore_state(bot: TradingBot, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None],
-                  now: datetime) -> RestoreReport:
+def restore_state(book: PositionBook, session: SessionState, audit: AuditLogger, snapshot: StateSnapshot,
+                  held: Callable[[PositionSnapshot], int | None], now: datetime) -> RestoreReport:
     """``held(position)`` is LEAN's signed quantity of that contract (None: unknown to LEAN)."""
     report = RestoreReport()
     highest = 0
@@ -51,6 +54,8 @@ def restore_state(bot: TradingBot, snapshot: StateSnapshot, held: Callable[[Posi
             report.conflicts.append(saved.id)
             continue
         quantity = lean if abs(lean) < abs(saved.quantity) else saved.quantity
+        if lean != saved.quantity:
+            report.resized.append(f"{saved.id}: saved {saved.quantity}, LEAN {lean}, managed {quantity}")
         position = BotManagedPosition(
             id=saved.id, symbol=saved.symbol, underlying=saved.underlying, right=Right(saved.right),
             strike=saved.strike, expiry=date.fromisoformat(saved.expiry), multiplier=saved.multiplier,
@@ -59,18 +64,28 @@ def restore_state(bot: TradingBot, snapshot: StateSnapshot, held: Callable[[Posi
             correlation_id=saved.correlation_id,
             ladder_levels_done={int(level) for level in saved.ladder_levels_done or [] if isinstance(level, int)},
             roll_history=[dict(entry) for entry in saved.roll_history or [] if isinstance(entry, dict)])
-        bot.book.add(position)
+        book.add(position)
         report.restored.append(saved.id)
-    bot.book.continue_after(highest)
-    breaker = snapshot.risk.get("circuit_breaker")
-    if isinstance(breaker, dict):
-        bot.breaker.restore(breaker, now)
+    book.continue_after(highest)
+    report.session_problems = _restore_session(session, snapshot, now)
     if report.conflicts:
-        bot.entries_suspended = True
+        session.suspend_entries(f"restart: positions in conflict with LEAN's portfolio: {report.conflicts}")
     fields = {"restored": report.restored, "dropped": report.dropped, "conflicts": report.conflicts,
-              "snapshot_time": snapshot.algorithm_time.isoformat(), "trading_state": bot.breaker.state.value}
-    (logger.error if report.conflicts else logger.info)("STATE_RESTORED", extra=fields)
-    bot.audit.log(AuditAction.STATE_RESTORE, f"Restart: {len(report.restored)} positions restored, "
+              "resized": report.resized, "session_problems": report.session_problems,
+              "snapshot_time": snapshot.algorithm_time.isoformat(), "trading_state": session.trading_state.value}
+    (logger.error if report.conflicts or report.session_problems else logger.info)("STATE_RESTORED", extra=fields)
+    audit.log(AuditAction.STATE_RESTORE, f"Restart: {len(report.restored)} positions restored, "
                   f"{len(report.dropped)} dropped, {len(report.conflicts)} in conflict with LEAN's portfolio",
                   resource_type="algorithm", resource_id="state", metadata=fields)
     return report
+
+
+def _restore_session(session: SessionState, snapshot: StateSnapshot, now: datetime) -> list[str]:
+    saved = snapshot.risk.get("session")
+    if isinstance(saved, dict):
+        return session.restore(saved, now)
+    breaker = snapshot.risk.get("circuit_breaker")  # a snapshot written before the session state existed
+    if isinstance(breaker, dict):
+        session.breaker.restore(breaker, now)
+    logger.warning("SESSION_RESTORE_LEGACY", extra={"has_circuit_breaker": isinstance(breaker, dict)})
+    return []

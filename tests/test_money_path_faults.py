@@ -1,0 +1,178 @@
+"""The money-path faults of issue 13, one scenario each: every one failed before its fix.
+
+Restart scenarios go through the state snapshot as the Object Store holds it (to_json, then
+parse_state_snapshot), into a fresh bot, as a live LEAN restart does (a new ``initialize()``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from api.risk_precheck import precheck, trading_state
+from execution.risk.circuit_breaker import TradingState, Trigger
+from execution.rolls.roll_manager import Roll
+from execution.rolls.roll_target import RollTarget
+from execution.trading_bot import TradingBot
+from models.bot_config import BotConfig, Right
+from models.market_data import ContractQuote, PortfolioView
+from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
+from models.risk_limits import RiskLimits
+from tests.test_trading_bot import EXPIRY, NOW, FakeBroker, candidates, fill
+from utils.object_store_schema import parse_state_snapshot
+from utils.order_inbox import OrderSpec
+
+P650 = ContractQuote("P650", Right.PUT, 650.0, EXPIRY, 2.0, 2.2, 100, 0.3, -0.15)
+
+
+class Broker(FakeBroker):
+    """The test broker with an equity that moves, combos and cancels."""
+
+    def __init__(self, equity: float = 100_000.0) -> None:
+        super().__init__()
+        self.value = equity
+        self.combos: list[tuple[str, list[tuple[str, int]], int]] = []
+        self.cancelled: list[int] = []
+
+    def equity(self) -> float:
+        return self.value
+
+    def portfolio(self) -> PortfolioView:
+        return PortfolioView(self.value, self.value, 0.0, 0.0)
+
+    def submit_combo(self, client_id: str, legs: list[tuple[str, int]], quantity: int,
+                     limit_price: float | None) -> list[int]:
+        self.combos.append((client_id, legs, quantity))
+        return [900 + 2 * len(self.combos), 901 + 2 * len(self.combos)]
+
+    def cancel(self, order_id: int) -> bool:
+        self.cancelled.append(order_id)
+        return True
+
+
+def new_bot(broker: Broker | None = None, limits: RiskLimits | None = None, **params: str) -> tuple[TradingBot, Broker]:
+    broker = broker or Broker()
+    return TradingBot(BotConfig.from_parameters(params.get), broker, limits=limits), broker
+
+
+def restart(bot: TradingBot, broker: Broker, held: dict[str, int], now: datetime,
+            **params: str) -> TradingBot:
+    """A fresh bot (new initialize) that takes back what the last snapshot saved."""
+    saved = parse_state_snapshot(bot.snapshot(now, "live").to_json())
+    fresh, _ = new_bot(broker, bot.limits, **params)
+    fresh.restore(saved, lambda p: held.get(p.symbol), now)
+    return fresh
+
+
+def short_two(**params: str) -> tuple[TradingBot, Broker]:
+    bot, broker = new_bot(entry_quantity="2", **params)
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -2, 5.0)
+    return bot, broker
+
+
+# -- fault 1 ----------------------------------------------------------------------------------
+def test_fault1_a_same_day_restart_keeps_the_daily_loss_halt_and_its_baseline() -> None:
+    bot, broker = new_bot(limits=RiskLimits(max_daily_loss_pct=0.02))
+    bot.on_market(NOW, 750.0, {})
+    broker.value = 97_000.0
+    bot.on_market(NOW + timedelta(minutes=5), 750.0, {})
+    assert bot.breaker.state is TradingState.HALTED
+    later = NOW + timedelta(minutes=30)
+    fresh = restart(bot, broker, {}, later)
+    fresh.on_market(later, 750.0, {})
+    assert fresh.breaker.state is TradingState.HALTED
+    assert [t.trigger for t in fresh.breaker.active_trips] == [Trigger.DAILY_LOSS]
+    assert fresh.breaker.session_start_equity == 100_000.0  # not the restart's 97,000
+    fresh.on_market(NOW + timedelta(days=1), 750.0, {})  # the next session clears it (the default rule)
+    assert fresh.breaker.state is TradingState.ACTIVE and fresh.breaker.session_start_equity == 97_000.0
+
+
+# -- fault 2 ----------------------------------------------------------------------------------
+def working_roll(bot: TradingBot) -> Roll:
+    (position,) = bot.book.open_positions()
+    target = RollTarget(P650, "P700", 1, -1, 2, -3.0, -2.8, 100.0, -0.15, "market", 40, 3, "test")
+    roll = Roll("R00001", position.id, target, NOW, order_ids=[11, 12])
+    bot.rolls.rolls[roll.roll_id] = roll
+    return roll
+
+
+def test_fault2_a_working_roll_leg_counts_so_a_further_buy_is_not_a_close() -> None:
+    bot, broker = short_two()
+    working_roll(bot)  # buying back the 2 contracts held
+    assert bot.ledger.exposure("P700") == 0 and bot.ledger.exposure("P650") == -2
+    bot.breaker.halt(NOW, "ops", "human", "test")
+    before = len(broker.requests)
+    result = bot.gateway.submit(OrderRequest("X1", "P700", 2, OrderPurpose.EXTERNAL), NOW)
+    assert not result.accepted and len(broker.requests) == before  # +2 more would make the account long 2
+    assert "circuit_breaker" in [c.name for c in result.validation.failed]
+    assert bot.covered(bot.book.open_positions()[0]) == 2  # and no close is sent for what the roll closes
+
+
+# -- fault 7 ----------------------------------------------------------------------------------
+def test_fault7_a_working_entry_counts_against_max_open_positions() -> None:
+    bot, broker = new_bot(limits=RiskLimits(max_open_positions=1), entry_quantity="1")
+    bot.on_market(NOW, 750.0, {}, candidates())  # the entry is working, not filled
+    assert len(broker.requests) == 1
+    tracked = bot.submit_external("REQ1", P650, -1, None, "user:jane", "human")
+    assert tracked.rejected and "open_positions" in tracked.rejection
+    assert len(broker.requests) == 1
+
+
+# -- fault 8 ----------------------------------------------------------------------------------
+def test_fault8_a_restart_keeps_the_latches_the_order_count_and_the_slippage_spent() -> None:
+    bot, broker = new_bot(slippage_max_trade_pct="0.01", slippage_alert_pct="0.0", entry_quantity="2")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -2, 4.0)  # sold 1.1 below the 5.1 mid: the budget is breached
+    bot.record_failure("test", RuntimeError("boom"))
+    spent, orders = bot.slippage.session_total, bot.gateway.counter.orders_today
+    assert spent > 0 and orders == 1 and bot.slippage.reduce_only
+    later = NOW + timedelta(hours=1)
+    fresh = restart(bot, broker, {"P700": -2}, later, slippage_max_trade_pct="0.01", slippage_alert_pct="0.0")
+    fresh.on_market(later, 750.0, {})
+    assert fresh.entries_suspended and fresh.slippage.reduce_only and fresh.reduce_only
+    assert fresh.slippage.session_total == spent and fresh.gateway.counter.orders_today == orders
+    assert not fresh.wants_candidates()
+
+
+def test_fault8_a_torn_session_fails_safe_with_entries_suspended() -> None:
+    bot, broker = new_bot()
+    bot.on_market(NOW, 750.0, {})
+    saved = bot.snapshot(NOW, "live")
+    session = dict(saved.risk["session"])
+    session["orders"] = {"session_date": "2016-01-04", "orders_today": "many"}
+    fresh, _ = new_bot(broker)
+    report = fresh.restore(replace(saved, risk={**saved.risk, "session": session}), lambda p: None, NOW)
+    assert report.session_problems and fresh.entries_suspended
+    assert fresh.session.trading_state is TradingState.REDUCING
+
+
+# -- fault 12 ---------------------------------------------------------------------------------
+def test_fault12_the_snapshot_and_the_sidecar_precheck_say_reducing_when_the_gateway_does() -> None:
+    bot, _ = new_bot()
+    bot.on_market(NOW, 750.0, {})
+    bot.record_failure("test", RuntimeError("boom"))  # entries suspended: the gateway is REDUCING
+    snapshot = bot.snapshot(NOW, "live")
+    assert snapshot.risk["trading_state"] == "reducing" and bot.breaker.state is TradingState.ACTIVE
+    assert trading_state(snapshot) == "reducing"
+    order = OrderSpec("GOOG", "put", 650.0, date(2016, 2, 5), "sell", 1, "market", None, None, "test")
+    assert precheck(order, snapshot, "fresh").violations
+
+
+def test_fault12_an_untouched_bot_is_active_everywhere() -> None:
+    bot, _ = new_bot()
+    bot.on_market(NOW, 750.0, {})
+    snapshot = bot.snapshot(NOW, "live")
+    assert snapshot.risk["trading_state"] == "active" and trading_state(snapshot) == "active"
+
+
+def test_the_ledger_counts_an_order_being_replaced_until_its_cancel_is_confirmed() -> None:
+    bot, broker = short_two(reprice_seconds="60")
+    quote = candidates()[0]
+    bot.on_market(NOW + timedelta(days=28), 750.0, {"P700": quote})  # the expiry guard closes
+    (close,) = [r for r in broker.requests if r.purpose is OrderPurpose.EXPIRY_GUARD]
+    assert bot.ledger.pending() == {"P700": 2}
+    bot.on_market(NOW + timedelta(days=28, minutes=2), 750.0, {"P700": quote})  # reprice: cancel sent
+    assert bot.ledger.pending() == {"P700": 2}  # the old order can still fill until CANCELED
+    bot.on_order_update(OrderUpdate(2, close.client_id, "P700", OrderState.CANCELED, 0.0, 0, 0.0, NOW))
+    assert bot.ledger.pending() == {"P700": 2} and len(broker.requests) == 3  # the replacement only
