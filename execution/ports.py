@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # types only: these modules import ports themselves
     from execution.positions.position_manager import PositionManager
     from execution.risk.circuit_breaker import CircuitBreaker
     from execution.risk.order_gateway import OrderGateway
+    from execution.risk.slippage_budget import SlippageBudget
 
 
 class BrokerPort(Protocol):
@@ -71,6 +72,7 @@ class RollHost(Protocol):
     breaker: CircuitBreaker
     manager: PositionManager
     gateway: OrderGateway
+    slippage: SlippageBudget
     quotes: dict[str, ContractQuote]
     counters: dict[str, int]
     underlying_price: float | None

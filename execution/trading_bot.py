@@ -42,7 +42,7 @@ from utils.object_store_schema import PositionSnapshot, StateSnapshot
 
 logger = get_logger(__name__)
 
-EXIT_RETRY_AFTER = timedelta(minutes=5)  # after the brokerage rejects a closing order
+EXIT_RETRY_AFTER = timedelta(minutes=5)  # after a closing order was refused (gateway, LEAN or brokerage)
 
 COUNTERS = ("orders_submitted", "orders_rejected", "risk_rejections", "fills", "positions_opened", "rolls_completed",
             "positions_closed", "profit_takes", "stop_losses", "expiry_closes", "unmatched_events",
@@ -75,8 +75,7 @@ class TradingBot:
             self.gateway.counter, config.risk_free_rate, config.ticker)
         self.equity = 0.0
         self._session: date | None = None
-        self._refused_exits: dict[tuple[str, OrderPurpose], tuple[TradingState, date]] = {}
-        self._exit_backoff: dict[tuple[str, OrderPurpose], datetime] = {}
+        self._exit_backoff: dict[tuple[str, OrderPurpose], tuple[datetime, TradingState]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.underlying_price: float | None = None
         self.equity_history: list[tuple[datetime, float]] = []
@@ -158,27 +157,26 @@ class TradingBot:
         self._session = today
         self.equity = self.broker.equity()
         self.session.start_session(today, self.equity)
-        self._refused_exits.clear()
 
     def _exit(self, now: datetime, intent: ExitIntent, quotes: dict[str, ContractQuote]) -> None:
         key = (intent.position_id, intent.purpose)
-        refused = self._refused_exits.get(key)
-        backoff = self._exit_backoff.get(key)
-        if refused == (self.breaker.state, now.date()) or (backoff is not None and now < backoff):
+        retry = self._exit_backoff.get(key)
+        if retry is not None and now < retry[0] and retry[1] is self.session.trading_state:
             self.manager.retry_later(intent)
-            return  # refused before: not every minute (the gateway: until its state or the day changes)
+            return  # refused before: again after the back-off (or at once when the trading state changes)
         counter = {OrderPurpose.PROFIT_TAKE: "profit_takes", OrderPurpose.STOP_LOSS: "stop_losses",
                    OrderPurpose.EXPIRY_GUARD: "expiry_closes"}[intent.purpose]
         tracked = self._submit(OrderRequest(self._client_id(), intent.symbol, intent.quantity, intent.purpose,
                                             position_id=intent.position_id, correlation_id=intent.correlation_id,
                                             expected_price=intent.expected_price), quotes.get(intent.symbol))
-        if tracked.rejected and not tracked.lean_order_ids:  # the gateway (or LEAN before submission)
-            self._refused_exits[key] = (self.breaker.state, now.date())
-            self.manager.retry_later(intent)
-        elif tracked.rejected:  # the brokerage rejected it: try again after a short backoff
-            self._exit_backoff[key] = now + EXIT_RETRY_AFTER
+        if tracked.rejected:  # by the gateway, LEAN before submission or the brokerage: never dropped
+            self._exit_backoff[key] = (now + EXIT_RETRY_AFTER, self.session.trading_state)
+            logger.warning("EXIT_RETRY_SCHEDULED", extra={
+                "position_id": intent.position_id, "purpose": intent.purpose.value, "reason": tracked.rejection,
+                "retry_at": (now + EXIT_RETRY_AFTER).isoformat()})
             self.manager.retry_later(intent)
         else:
+            self._exit_backoff.pop(key, None)
             self.counters[counter] += 1
 
     def _report_missing(self, now: datetime, quotes: dict[str, ContractQuote]) -> None:

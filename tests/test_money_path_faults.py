@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from api.risk_precheck import precheck, trading_state
 from execution.risk.circuit_breaker import TradingState, Trigger
 from execution.rolls.roll_manager import Roll
@@ -176,3 +178,53 @@ def test_the_ledger_counts_an_order_being_replaced_until_its_cancel_is_confirmed
     assert bot.ledger.pending() == {"P700": 2}  # the old order can still fill until CANCELED
     bot.on_order_update(OrderUpdate(2, close.client_id, "P700", OrderState.CANCELED, 0.0, 0, 0.0, NOW))
     assert bot.ledger.pending() == {"P700": 2} and len(broker.requests) == 3  # the replacement only
+
+
+# -- fault 6 ----------------------------------------------------------------------------------
+class RefusingOnce(Broker):
+    """LEAN refuses the first stop-loss before it exists (no data yet: order id 0, no event)."""
+
+    def submit(self, request: OrderRequest) -> list[int]:
+        self.requests.append(request)
+        refused = request.purpose is OrderPurpose.STOP_LOSS and not any(
+            r.purpose is OrderPurpose.STOP_LOSS for r in self.requests[:-1])
+        return [] if refused else [len(self.requests)]
+
+
+def test_fault6_a_refused_stop_loss_is_retried_after_a_back_off_the_same_day() -> None:
+    bot, broker = new_bot(RefusingOnce(), entry_quantity="2", stop_loss_pct="1.0")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -2, 5.0)
+    spiked = ContractQuote("P700", Right.PUT, 700.0, EXPIRY, 10.4, 10.6, 100, 0.3, -0.5)  # a 100 % loss
+    stops = lambda: [r for r in broker.requests if r.purpose is OrderPurpose.STOP_LOSS]  # noqa: E731
+    bot.on_market(NOW + timedelta(minutes=1), 750.0, {"P700": spiked})
+    assert len(stops()) == 1 and bot.counters["stop_losses"] == 0  # refused
+    bot.on_market(NOW + timedelta(minutes=2), 750.0, {"P700": spiked})
+    assert len(stops()) == 1  # not every minute
+    bot.on_market(NOW + timedelta(minutes=7), 750.0, {"P700": spiked})
+    assert len(stops()) == 2 and stops()[1].quantity == 2 and bot.counters["stop_losses"] == 1
+
+
+# -- fault 9 ----------------------------------------------------------------------------------
+def test_fault9_roll_fills_are_charged_to_the_slippage_budget() -> None:
+    bot, _ = short_two()
+    roll = working_roll(bot)
+    roll.expected = {"P700": 5.1, "P650": 2.1}
+    spent = bot.slippage.session_total
+    bot.on_order_update(OrderUpdate(11, "R00001", "P700", OrderState.FILLED, 5.6, 2, 1.3, NOW))
+    assert bot.slippage.session_total - spent == pytest.approx(0.5 * 2 * 100)  # bought 0.50 above the mid
+    bot.on_order_update(OrderUpdate(12, "R00001", "P650", OrderState.FILLED, 2.1, -2, 1.3, NOW))
+    assert bot.slippage.session_total - spent == pytest.approx(100.0)  # sold at the mid: nothing more
+    assert bot.counters["rolls_completed"] == 1
+
+
+# -- fault 11 ---------------------------------------------------------------------------------
+def test_fault11_a_fill_after_the_cancel_is_booked() -> None:
+    bot, broker = new_bot(entry_quantity="2")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    entry = broker.requests[0]
+    bot.on_order_update(OrderUpdate(1, entry.client_id, "P700", OrderState.CANCELED, 0.0, 0, 0.0, NOW))
+    assert bot.ledger.pending() == {}
+    bot.on_order_update(OrderUpdate(1, entry.client_id, "P700", OrderState.FILLED, 5.0, -2, 1.3, NOW))
+    (position,) = bot.book.open_positions()
+    assert position.quantity == -2 and bot.counters["unmatched_events"] == 0

@@ -16,6 +16,7 @@ It is told about LEAN's events by the bot; it never decides what to trade.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
+
+FINISHED_KEPT = 500
 
 
 class Phase(StrEnum):
@@ -84,6 +87,9 @@ class OrderExecutor:
         self._multiplier = multiplier
         self.orders: dict[str, TrackedOrder] = {}  # working orders only: a finished one leaves
         self.finished = 0
+        # the last FINISHED_KEPT finished orders: a fill LEAN reports after CANCELED still finds its
+        # order (LEAN books it, so must we)
+        self._finished: OrderedDict[str, TrackedOrder] = OrderedDict()
 
     def active(self) -> list[TrackedOrder]:
         return list(self.orders.values())
@@ -92,6 +98,9 @@ class OrderExecutor:
         tracked.phase = Phase.DONE
         if self.orders.pop(tracked.request.client_id, None) is not None:
             self.finished += 1
+        self._finished[tracked.request.client_id] = tracked
+        while len(self._finished) > FINISHED_KEPT:
+            self._finished.popitem(last=False)
 
     # -- placing ---------------------------------------------------------------------------
     def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime, *,
@@ -195,15 +204,14 @@ class OrderExecutor:
     def on_update(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
         """Track one event of a bot order; returns the order and the fill's slippage check."""
         tracked = self.orders.get(update.client_id) if update.client_id else None
+        if tracked is None and update.client_id and update.fill_quantity:
+            return self._late_fill(update)
         if tracked is None:
             return None, None
         check = None
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
             update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
-            if tracked.working.expected_price > 0:
-                check = self.slippage.check_slippage(
-                    tracked.working.expected_price, update.fill_price, update.fill_quantity,
-                    tracked.request.client_id, self._multiplier(update.symbol))
+            check = self._charge(tracked, update)
             if tracked.working.is_filled:
                 self._finish(tracked)
         elif update.state == OrderState.CANCELED and self._is_current(tracked, update.order_id):
@@ -212,6 +220,23 @@ class OrderExecutor:
             tracked.rejected = True
             self._finish(tracked)
         return tracked, check
+
+    def _late_fill(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
+        """A fill of an order already finished (LEAN can fill after CANCELED): booked like any fill."""
+        tracked = self._finished.get(update.client_id or "")
+        if tracked is None or update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED):
+            return None, None
+        update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
+        logger.warning("LATE_FILL_BOOKED", extra={
+            "order_id": tracked.request.client_id, "lean_order_id": update.order_id, "symbol": update.symbol,
+            "fill_quantity": update.fill_quantity, "fill_price": update.fill_price})
+        return tracked, self._charge(tracked, update)
+
+    def _charge(self, tracked: TrackedOrder, update: OrderUpdate) -> SlippageCheckResult | None:
+        if tracked.working.expected_price <= 0:
+            return None
+        return self.slippage.check_slippage(tracked.working.expected_price, update.fill_price, update.fill_quantity,
+                                            tracked.request.client_id, self._multiplier(update.symbol))
 
     @staticmethod
     def _is_current(tracked: TrackedOrder, order_id: int) -> bool:

@@ -69,6 +69,7 @@ class Roll:
     last_fill: OrderUpdate | None = None
     failing: str | None = None  # timed out: the reason, until LEAN confirms the cancels
     sending: bool = False  # its combo is being validated: not yet working for the ledger
+    expected: dict[str, float] = field(default_factory=dict)  # each leg's mid at roll time: the slippage reference
 
     @property
     def close_goal(self) -> int:
@@ -169,6 +170,8 @@ class RollManager:
             self._no_target(roll_id, position, decision, target)
             return
         roll = Roll(roll_id, position.id, target, now)
+        legs = ((position.symbol, current), (target.symbol, target.quote))
+        roll.expected = {symbol: quote.mid for symbol, quote in legs if quote.has_two_sided_quote}
         self.rolls[roll_id] = roll
         bot.quotes[target.symbol] = target.quote
         self._send(roll, now, round(target.net_mid, 2))
@@ -248,6 +251,10 @@ class RollManager:
             bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
             return
         bot.record_fill(update, roll.roll_id)
+        expected = roll.expected.get(update.symbol, 0.0)
+        if expected > 0:  # roll fills are charged to the slippage budget like any other fill
+            bot.slippage.check_slippage(expected, update.fill_price, update.fill_quantity, roll.roll_id,
+                                        target.multiplier)
         bot.audit.log(AuditAction.ROLL_LEG_FILL, f"Roll {roll.roll_id}: {update.fill_quantity:+d} {update.symbol}",
                       resource_type="roll", resource_id=roll.roll_id, correlation_id=roll.roll_id,
                       metadata={"symbol": update.symbol, "fill_quantity": update.fill_quantity,
