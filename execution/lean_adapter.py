@@ -14,11 +14,9 @@ from typing import cast
 
 from AlgorithmImports import (
     Leg,
-    Market,
     OptionChain,
     OptionContract,
     OptionRight,
-    OptionStyle,
     OrderEvent,
     OrderStatus,
     OrderTicket,
@@ -27,11 +25,12 @@ from AlgorithmImports import (
     Symbol,
 )
 
+from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
 from execution.orders.inbox_consumer import InboxConsumer
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
-from models.exceptions import SnapshotFormatError, TradingError
+from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
@@ -40,12 +39,10 @@ from utils.audit_logger import AuditLogger
 from utils.audit_retention import cleanup_old_audit_chunks
 from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
 from utils.logging_config import get_logger
-from utils.object_store_schema import STATE_KEY, PositionSnapshot, parse_state_snapshot
+from utils.object_store_schema import STATE_KEY
 from utils.order_inbox import InboxFormatError, InboxRequest, OrderSpec, read_request
 
 logger = get_logger(__name__)
-
-TAG_PREFIX = "bot:"
 
 _STATES = {
     OrderStatus.SUBMITTED: OrderState.SUBMITTED,
@@ -88,7 +85,7 @@ class LeanBroker:
     def __init__(self, algorithm: QCAlgorithm) -> None:
         self._algorithm = algorithm
         self._symbols: dict[str, Symbol] = {}
-        self._tickets: dict[int, OrderTicket] = {}
+        self.tickets: dict[int, OrderTicket] = {}
         self.static: dict[str, ContractQuote] = {}  # last full quote per contract: right, strike, expiry
 
     def remember(self, symbol: Symbol) -> str:
@@ -127,7 +124,7 @@ class LeanBroker:
                 logger.warning("ORDER_REFUSED_BY_LEAN", extra={"client_id": client_id,
                                                                "status": str(ticket.status)})
                 return []
-            self._tickets[order_id] = ticket
+            self.tickets[order_id] = ticket
             ids.append(order_id)
         return ids
 
@@ -147,7 +144,7 @@ class LeanBroker:
         return self._accepted(list(tickets), client_id)
 
     def cancel(self, order_id: int) -> bool:
-        ticket = self._tickets.get(order_id)
+        ticket = self.tickets.get(order_id)
         if ticket is None:
             return False
         response = ticket.cancel()
@@ -196,30 +193,6 @@ class LeanBotAdapter:
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
     # -- live restart ----------------------------------------------------------------------------
-    def _restore(self, now: datetime) -> None:
-        store = self._algorithm.object_store
-        if not store.contains_key(STATE_KEY):
-            return
-        try:
-            snapshot = parse_state_snapshot(store.read(STATE_KEY))
-        except SnapshotFormatError as exc:
-            self.bot.record_failure("state_restore", exc)  # fail safe: no entries until a person looks
-            return
-        self.bot.restore(snapshot, self._held, now)
-
-    def _held(self, saved: PositionSnapshot) -> int | None:
-        """LEAN's holding of a contract named in the snapshot (and remember its Symbol)."""
-        right = OptionRight.CALL if saved.right == "call" else OptionRight.PUT
-        expiry = date.fromisoformat(saved.expiry)
-        symbol = Symbol.create_option(saved.underlying, Market.USA, OptionStyle.AMERICAN, right, saved.strike,
-                                      datetime(expiry.year, expiry.month, expiry.day))
-        key = self.broker.remember(symbol)
-        self.broker.static[key] = ContractQuote(key, Right(saved.right), saved.strike, expiry, 0.0, 0.0)
-        try:
-            return round(float(self._algorithm.portfolio[symbol].quantity))
-        except KeyError:
-            return None
-
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
         with self._lock:
@@ -241,7 +214,9 @@ class LeanBotAdapter:
         try:
             if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
                 self._restore_pending = False
-                self._restore(utc_now_of(self._algorithm))
+                contracts = Contracts(self.broker.remember, self.broker.static, self.broker.tickets)
+                restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure, contracts,
+                                  utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
@@ -342,8 +317,7 @@ class LeanBotAdapter:
 
     def _translate(self, event: OrderEvent) -> OrderUpdate:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
-        tag = str(order.tag) if order is not None and order.tag else ""
-        client_id = tag[len(TAG_PREFIX):] if tag.startswith(TAG_PREFIX) else None
+        client_id = client_id_of(str(order.tag) if order is not None and order.tag else "")
         fee = float(event.order_fee.value.amount) if event.order_fee is not None else 0.0
         return OrderUpdate(
             order_id=int(event.order_id), client_id=client_id, symbol=self.broker.remember(event.symbol),

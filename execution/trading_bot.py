@@ -26,6 +26,7 @@ from execution.risk.pre_trade_validator import PreTradeValidator
 from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
+from execution.session.reconcile import OpenOrder, OrderDecision, PreviousRunOrders, apply_plan, plan_orders
 from execution.session.session_state import SessionState
 from execution.session.snapshot_builder import SnapshotSources, build_snapshot
 from execution.session.state_restore import RestoreReport, restore_state
@@ -66,8 +67,10 @@ class TradingBot:
         self.session = SessionState(self.breaker, self.slippage, self.gateway.counter)
         self.executor = OrderExecutor(config, self.gateway, self.slippage, broker.contract_multiplier)
         self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
+        self.previous_run = PreviousRunOrders()  # a restart's old orders being cancelled (or not ours)
         self.ledger = ExposureLedger(lambda: {p.symbol: p.quantity for p in self.book.open_positions()},
-                                     [self.executor.working_legs, self.rolls.working_legs])
+                                     [self.executor.working_legs, self.rolls.working_legs,
+                                      self.previous_run.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
         self._risk = RiskInputs(
             self.ledger, self.quotes, lambda: self.underlying_price, lambda: self.equity,
@@ -243,6 +246,7 @@ class TradingBot:
     # -- order events ----------------------------------------------------------------------
     def on_order_update(self, update: OrderUpdate) -> None:
         self.now = update.time
+        self.previous_run.on_update(update)  # an old order's fill is still booked below
         if self.rolls.on_update(update):
             return
         try:
@@ -409,11 +413,23 @@ class TradingBot:
         self.audit.log_component_failure(where, where, error, recoverable=False, context=context)
 
     # -- state -----------------------------------------------------------------------------
-    def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None],
-                now: datetime) -> RestoreReport:
-        """Live restart: positions and the session state from the last snapshot (before anything is sent)."""
+    def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None], now: datetime,
+                open_orders: Sequence[OpenOrder] = ()) -> RestoreReport:
+        """Live restart, before anything is sent: positions and the session state from the last
+        snapshot, then the previous run's open orders adopted, cancelled or flagged."""
         self.now = now
-        return restore_state(self.book, self.session, self.audit, snapshot, held, now)
+        report = restore_state(self.book, self.session, self.audit, snapshot, held, now)
+        positions = {p.symbol: (p.id, p.quantity) for p in self.book.open_positions()}
+        report.orders = plan_orders(open_orders, snapshot.working_orders, positions)
+        apply_plan(report.orders, lambda d: self._adopt(d, now), self.previous_run, self.gateway.cancel, self.audit)
+        return report
+
+    def _adopt(self, decision: OrderDecision, now: datetime) -> None:
+        order, position = decision.order, self.book.positions.get(decision.position_id or "")
+        self.executor.adopt(OrderRequest(order.client_id or str(order.order_id), order.symbol, order.remaining,
+                                         OrderPurpose(decision.purpose), position_id=decision.position_id,
+                                         correlation_id=position.correlation_id if position else None),
+                            order.order_id, now)
 
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:
         view = self.broker.portfolio()

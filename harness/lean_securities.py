@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.lean_enums import SecurityType
-from harness.lean_orders import Order
+from harness.lean_orders import Order, OrderTicket
 from harness.lean_symbols import Symbol
 
 Quote = Callable[[], tuple[float, float]]
@@ -168,8 +168,9 @@ class SecurityPortfolioManager:
 class SecurityTransactionManager:
     """``self.transactions``: look up orders the algorithm placed."""
 
-    def __init__(self, orders: dict[int, Order]) -> None:
+    def __init__(self, orders: dict[int, Order], cancel: Callable[[int], bool] | None = None) -> None:
         self._orders = orders
+        self._cancel = cancel if cancel is not None else (lambda order_id: False)
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
@@ -177,3 +178,7 @@ class SecurityTransactionManager:
     def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         return [o for o in self._orders.values()
                 if o._is_open and (symbol is None or o.symbol == symbol)]
+
+    def get_open_order_tickets(self) -> list[OrderTicket]:
+        """LEAN's ``get_open_order_tickets()``: a ticket per open order (a live restart finds them)."""
+        return [OrderTicket(o, self._cancel) for o in self._orders.values() if o._is_open]

@@ -42,7 +42,7 @@ class QCAlgorithm:
     # -- wiring (harness only; not LEAN API) --------------------------------------------------
     def _attach(self, engine: HarnessEngine) -> None:
         self._engine = engine
-        self.transactions = SecurityTransactionManager(engine.brokerage.orders)
+        self.transactions = SecurityTransactionManager(engine.brokerage.orders, engine.brokerage.cancel)
         self.object_store: ObjectStore = engine.object_store
         self.live_mode = engine.live_mode
 

@@ -15,6 +15,7 @@ from api.risk_precheck import precheck, trading_state
 from execution.risk.circuit_breaker import TradingState, Trigger
 from execution.rolls.roll_manager import Roll
 from execution.rolls.roll_target import RollTarget
+from execution.session.reconcile import Decision, OpenOrder
 from execution.trading_bot import TradingBot
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote, PortfolioView
@@ -228,3 +229,47 @@ def test_fault11_a_fill_after_the_cancel_is_booked() -> None:
     bot.on_order_update(OrderUpdate(1, entry.client_id, "P700", OrderState.FILLED, 5.0, -2, 1.3, NOW))
     (position,) = bot.book.open_positions()
     assert position.quantity == -2 and bot.counters["unmatched_events"] == 0
+
+
+# -- fault 3 ----------------------------------------------------------------------------------
+def stop_loss_working() -> tuple[TradingBot, Broker, OrderRequest]:
+    bot, broker = new_bot(entry_quantity="3", stop_loss_pct="1.0")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0)
+    bot.on_market(NOW + timedelta(minutes=1), 750.0, {"P700": SPIKED})
+    (stop,) = [r for r in broker.requests if r.purpose is OrderPurpose.STOP_LOSS]
+    return bot, broker, stop
+
+
+SPIKED = ContractQuote("P700", Right.PUT, 700.0, EXPIRY, 10.4, 10.6, 100, 0.3, -0.5)
+
+
+def test_fault3_a_restart_adopts_the_working_close_instead_of_sending_it_again() -> None:
+    bot, broker, stop = stop_loss_working()
+    later = NOW + timedelta(minutes=3)
+    saved = parse_state_snapshot(bot.snapshot(later, "live").to_json())
+    fresh, _ = new_bot(broker, entry_quantity="3", stop_loss_pct="1.0")
+    old = OpenOrder(2, "P700", 3, stop.client_id)  # LEAN still works the stop (order id 2)
+    report = fresh.restore(saved, lambda p: -3, later, [old])
+    assert [d.decision for d in report.orders] == [Decision.ADOPT]
+    sent = len(broker.requests)
+    fresh.on_market(later, 750.0, {"P700": SPIKED})
+    fresh.on_market(later + timedelta(minutes=10), 750.0, {"P700": SPIKED})
+    assert len(broker.requests) == sent  # the stop is not sent a second time
+    fresh.on_order_update(OrderUpdate(2, stop.client_id, "P700", OrderState.FILLED, 10.5, 3, 1.95, later))
+    assert fresh.book.open_positions() == [] and fresh.ledger.pending() == {}  # flat, like the account
+
+
+def test_fault3_old_orders_the_bot_cannot_continue_are_cancelled_and_counted_until_final() -> None:
+    bot, broker, stop = stop_loss_working()
+    saved = parse_state_snapshot(bot.snapshot(NOW, "live").to_json())
+    fresh, _ = new_bot(broker, stop_loss_pct="1.0")
+    orders = [OpenOrder(7, "P650", -1, "C000099"), OpenOrder(8, "P700", 3, None),
+              OpenOrder(2, "P700", 4, stop.client_id)]  # unknown entry; not ours; a close that would flip
+    report = fresh.restore(saved, lambda p: -3, NOW, orders)
+    assert {d.order.order_id: d.decision for d in report.orders} == {
+        7: Decision.CANCEL, 8: Decision.FLAG, 2: Decision.CANCEL}
+    assert sorted(broker.cancelled) == [2, 7]
+    assert fresh.ledger.pending() == {"P650": -1, "P700": 7}
+    fresh.on_order_update(OrderUpdate(7, "C000099", "P650", OrderState.CANCELED, 0.0, 0, 0.0, NOW))
+    assert fresh.ledger.pending() == {"P700": 7}

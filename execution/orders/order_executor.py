@@ -153,6 +153,15 @@ class OrderExecutor:
             return
         tracked.lean_order_ids.extend(ids)
 
+    def adopt(self, request: OrderRequest, lean_order_id: int, now: datetime) -> TrackedOrder:
+        """A working order of a previous run (restart reconciliation): tracked as it is, never
+        repriced (its price is the previous run's)."""
+        working = WorkingOrder(request.client_id, request.symbol, request.quantity, expected_price=0.0,
+                               submitted_at=now, limit_price=None)
+        tracked = TrackedOrder(request, working, [lean_order_id], Phase.WORKING, as_given=True)
+        self.orders[request.client_id] = tracked
+        return tracked
+
     # -- repricing -------------------------------------------------------------------------
     def on_slice(self, now: datetime, quotes: Mapping[str, ContractQuote]) -> None:
         for tracked in self.active():

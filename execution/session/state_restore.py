@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from execution.bot_managed_positions import BotManagedPosition, PositionBook
+from execution.session.reconcile import OrderDecision
 from execution.session.session_state import SessionState
 from models.audit import AuditAction
 from models.bot_config import Right
@@ -35,6 +36,7 @@ class RestoreReport:
     conflicts: list[str] = field(default_factory=list)
     resized: list[str] = field(default_factory=list)  # "P00001: saved -3, LEAN -2, managed -2"
     session_problems: list[str] = field(default_factory=list)
+    orders: list[OrderDecision] = field(default_factory=list)  # the previous run's open orders (reconcile.py)
 
 
 def restore_state(book: PositionBook, session: SessionState, audit: AuditLogger, snapshot: StateSnapshot,
