@@ -59,5 +59,8 @@ class OptionsBotAlgorithm(QCAlgorithm):
     def on_order_event(self, order_event: OrderEvent) -> None:
         self.adapter.on_order_event(order_event)
 
+    def on_assignment_order_event(self, assignment_event: OrderEvent) -> None:
+        self.adapter.on_assignment(assignment_event)
+
     def on_end_of_algorithm(self) -> None:
         self.adapter.on_end()

@@ -315,6 +315,11 @@ class LeanBotAdapter:
             self.bot.record_failure("on_order_event", exc)
         self._save_if_changed(before)
 
+    def on_assignment(self, event: OrderEvent) -> None:
+        """LEAN's notice of an assignment; the same event also reaches ``on_order_event``, which books it."""
+        logger.warning("ASSIGNMENT_NOTICE", extra={"lean_order_id": int(event.order_id), "symbol": str(event.symbol),
+                                                   "fill_quantity": float(event.fill_quantity)})
+
     def _translate(self, event: OrderEvent) -> OrderUpdate:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
         client_id = client_id_of(str(order.tag) if order is not None and order.tag else "")

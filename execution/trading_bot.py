@@ -18,6 +18,7 @@ from execution.bot_managed_positions import BotManagedPosition, FillRejected, Po
 from execution.ledger import ExposureLedger, WorkingLeg
 from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
+from execution.positions.assignment import Assignments, is_exercise_leg
 from execution.positions.entry_rule import choose_entry
 from execution.positions.position_manager import ExitIntent, PositionManager
 from execution.risk.circuit_breaker import CircuitBreaker, TradingState
@@ -68,7 +69,9 @@ class TradingBot:
         self.executor = OrderExecutor(config, self.gateway, self.slippage, broker.contract_multiplier)
         self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
         self.previous_run = PreviousRunOrders()  # a restart's old orders being cancelled (or not ours)
-        self.ledger = ExposureLedger(lambda: {p.symbol: p.quantity for p in self.book.open_positions()},
+        self.assignments = Assignments(config.assignment_action, self.audit)
+        self.ledger = ExposureLedger(lambda: {**{p.symbol: p.quantity for p in self.book.open_positions()},
+                                              **self.assignments.held()},
                                      [self.executor.working_legs, self.rolls.working_legs,
                                       self.previous_run.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
@@ -88,7 +91,8 @@ class TradingBot:
         self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
         self._snapshot_sources = SnapshotSources(
             config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
-            self.manager.portfolio_greeks, self._describe_working, lambda: self.gateway.rejections)
+            self.manager.portfolio_greeks, self._describe_working, lambda: self.gateway.rejections,
+            lambda: [s.as_dict() for s in self.assignments.stocks.values()])
 
     @property
     def book(self) -> PositionBook:
@@ -147,6 +151,7 @@ class TradingBot:
         self.equity = self.broker.equity()
         self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
+        self._close_assigned_shares(now)
         self.rolls.check_timeouts(now)
         for intent in self.manager.decide_exits(now, self._covered_all()):
             self._exit(now, intent, quotes)
@@ -247,7 +252,7 @@ class TradingBot:
     def on_order_update(self, update: OrderUpdate) -> None:
         self.now = update.time
         self.previous_run.on_update(update)  # an old order's fill is still booked below
-        if self.rolls.on_update(update):
+        if self._assignment_event(update) or self.rolls.on_update(update):
             return
         try:
             tracked, check = self.executor.on_update(update)
@@ -265,6 +270,30 @@ class TradingBot:
                                         update.message or "rejected by LEAN",
                                         correlation_id=tracked.request.correlation_id if tracked else None)
 
+    def _assignment_event(self, update: OrderUpdate) -> bool:
+        """LEAN's exercise model: the option leg at 0, then the shares at the strike (positions/assignment.py)."""
+        if update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) or not update.fill_quantity:
+            return False
+        if self.assignments.underlying_leg(update):
+            self._fill_received(update, None, None)
+            return True
+        position = self.book.open_for_symbol(update.symbol)
+        if position is None or not is_exercise_leg(update):
+            return False
+        kind = self.assignments.option_leg(update, position.id)
+        closing = min(abs(update.fill_quantity), abs(position.quantity)) * (1 if position.quantity < 0 else -1)
+        self._fill_received(update, None, None)
+        self._book(replace(update, fill_quantity=closing, fill_price=0.0), None, None, None, reason=kind)
+        return True
+
+    def _close_assigned_shares(self, now: datetime) -> None:
+        for stock in self.assignments.due(now):
+            stock.close_sent = True
+            tracked = self._submit(OrderRequest(self._client_id(), stock.symbol, -stock.quantity,
+                                                OrderPurpose.ASSIGNMENT, correlation_id=stock.from_position), None)
+            if tracked.rejected:  # never dropped: due again after the back-off
+                stock.close_sent, stock.retry_at = False, now + EXIT_RETRY_AFTER
+
     def unmatched(self, update: OrderUpdate, reason: str) -> None:
         self.counters["unmatched_events"] += 1
         logger.warning("FILL_UNMATCHED", extra={
@@ -280,6 +309,8 @@ class TradingBot:
         working = tracked.working if tracked else None
         self._fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
         request = tracked.request if tracked else None
+        if self.assignments.apply_fill(update) is not None:
+            return  # shares an assignment delivered, being closed
         held = self.book.open_for_symbol(update.symbol)
         if held is not None and held.quantity and (held.quantity > 0) != (update.fill_quantity > 0) \
                 and abs(update.fill_quantity) > abs(held.quantity):
@@ -291,7 +322,7 @@ class TradingBot:
         self._book(update, request, working, slippage_pct)
 
     def _book(self, update: OrderUpdate, request: OrderRequest | None, working: WorkingOrder | None,
-              slippage_pct: float | None) -> None:
+              slippage_pct: float | None, reason: str | None = None) -> None:
         position = self._position_for(update, request)
         if position is None:
             return
@@ -312,7 +343,7 @@ class TradingBot:
         elif realized:
             logger.info("PNL_REALIZED", extra={"position_id": position.id, "realized": round(realized, 2)})
         if position.quantity == 0:
-            self.position_closed(position, update, request.purpose.value if request else "external")
+            self.position_closed(position, update, reason or (request.purpose.value if request else "external"))
 
     def _position_for(self, update: OrderUpdate, request: OrderRequest | None) -> BotManagedPosition | None:
         position = self.book.open_for_symbol(update.symbol)

@@ -273,3 +273,46 @@ def test_fault3_old_orders_the_bot_cannot_continue_are_cancelled_and_counted_unt
     assert fresh.ledger.pending() == {"P650": -1, "P700": 7}
     fresh.on_order_update(OrderUpdate(7, "C000099", "P650", OrderState.CANCELED, 0.0, 0, 0.0, NOW))
     assert fresh.ledger.pending() == {"P700": 7}
+
+
+# -- fault 5 ----------------------------------------------------------------------------------
+def assigned(action: str, option_sign: int) -> tuple[TradingBot, Broker]:
+    """Short 3 puts at 5.00, assigned as LEAN's DefaultExerciseModel sends it: the option leg at 0
+    with is_assignment, then 300 shares at the 700 strike under the same order id."""
+    bot, broker = new_bot(entry_quantity="3", assignment_action=action)
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, broker.requests[0], -3, 5.0, fee=1.95)
+    at = NOW + timedelta(hours=6)
+    bot.on_order_update(OrderUpdate(50, None, "P700", OrderState.FILLED, 0.0, 3 * option_sign, 0.0, at,
+                                    is_assignment=True, message="Automatic Assignment"))
+    bot.on_order_update(OrderUpdate(50, None, "GOOG", OrderState.FILLED, 700.0, 300, 0.0, at,
+                                    message="Option Assignment"))
+    return bot, broker
+
+
+@pytest.mark.parametrize("option_sign", [1, -1])  # the option leg closes the holding whatever its sign
+def test_fault5_an_assignment_keeps_the_premium_and_books_the_shares(option_sign: int) -> None:
+    bot, _ = assigned("close", option_sign)
+    position = bot.book.positions["P00001"]
+    assert position.status.value == "closed" and position.realized_pnl == pytest.approx(1500.0)
+    assert bot.counters["unmatched_events"] == 0
+    assert bot.ledger.held() == {"GOOG": 300}
+    (stock,) = bot.snapshot(NOW, "live").risk["stock_positions"]
+    assert stock["quantity"] == 300 and stock["cost"] == 700.0 and stock["from_position"] == "P00001"
+
+
+def test_fault5_close_sells_the_shares_at_the_next_session_through_the_gateway() -> None:
+    bot, broker = assigned("close", 1)
+    bot.on_market(NOW + timedelta(hours=6, minutes=1), 750.0, {})
+    assert not [r for r in broker.requests if r.symbol == "GOOG"]  # not in the session of the assignment
+    bot.on_market(NOW + timedelta(days=1), 690.0, {})
+    (sell,) = [r for r in broker.requests if r.symbol == "GOOG"]
+    assert sell.quantity == -300 and sell.purpose is OrderPurpose.ASSIGNMENT
+    fill(bot, sell, -300, 690.0, fee=1.5)
+    assert bot.ledger.held() == {} and bot.assignments.stocks["GOOG"].realized_pnl == pytest.approx(-3000.0)
+
+
+def test_fault5_hold_keeps_the_shares() -> None:
+    bot, broker = assigned("hold", 1)
+    bot.on_market(NOW + timedelta(days=1), 690.0, {})
+    assert not [r for r in broker.requests if r.symbol == "GOOG"] and bot.ledger.held() == {"GOOG": 300}

@@ -47,6 +47,7 @@ class SnapshotSources:
     greeks: Callable[[], PortfolioGreeks]
     describe_working: Callable[[WorkingLeg], dict[str, Any]]
     gateway_rejections: Callable[[], int]
+    stock_positions: Callable[[], list[dict[str, Any]]] = list  # shares an assignment delivered
 
 
 def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: PortfolioView,
@@ -65,4 +66,4 @@ def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: Por
               "limits": src.limits.as_dict(), "circuit_breaker": session.breaker.as_dict(),
               "orders_today": session.counter.orders_today, "gateway_rejections": src.gateway_rejections(),
               "exposure": {"held": src.ledger.held(), "pending": src.ledger.pending()},
-              "session": session.to_dict()})
+              "session": session.to_dict(), "stock_positions": src.stock_positions()})
