@@ -274,20 +274,33 @@ class LeanBotAdapter:
         return None
 
     def _held_quotes(self, chain: OptionChain | None) -> dict[str, ContractQuote]:
+        """Quotes of the held and worked contracts: from the chain, else (a contract that left the
+        filtered chain, or no chain this slice) from its security, which LEAN keeps subscribed
+        while it is held; stops then still see a current mark (issue 13, fault 10)."""
         quotes: dict[str, ContractQuote] = {}
-        if chain is None:
-            return quotes
-        contracts = chain.contracts
+        contracts = chain.contracts if chain is not None else None
         symbols, static = self.broker.symbols, self.broker.static
         for key in self.bot.watched_symbols():
             symbol = symbols.get(key)
             known = static.get(key)
             if symbol is None or known is None:
                 continue
-            contract = contracts.get(symbol)
-            if contract is not None:
-                quotes[key] = held_quote(contract, key, known)
+            contract = contracts.get(symbol) if contracts is not None else None
+            quote = held_quote(contract, key, known) if contract is not None else self._security_quote(symbol, known)
+            if quote is not None:
+                quotes[key] = quote
         return quotes
+
+    def _security_quote(self, symbol: Symbol, known: ContractQuote) -> ContractQuote | None:
+        """Bid and ask of a contract's security (no Greeks: the bot computes its own from the mid)."""
+        securities = self._algorithm.securities
+        if not securities.contains_key(symbol):
+            return None
+        security = securities[symbol]
+        bid, ask = float(security.bid_price), float(security.ask_price)
+        if not 0 < bid <= ask:
+            return None  # no usable quote: the bot reports the contract as missing (an alert)
+        return ContractQuote(known.symbol, known.right, known.strike, known.expiry, bid, ask, known.open_interest)
 
     def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
         if chain is None:

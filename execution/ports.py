@@ -12,6 +12,7 @@ from utils.audit_logger import AuditLogger
 
 if TYPE_CHECKING:  # types only: these modules import ports themselves
     from execution.bot_managed_positions import BotManagedPosition, PositionBook
+    from execution.ledger import ExposureLedger
     from execution.orders.order_executor import TrackedOrder
     from execution.positions.position_manager import PositionManager
     from execution.risk.circuit_breaker import CircuitBreaker
@@ -72,6 +73,7 @@ class RollHost(Protocol):
     breaker: CircuitBreaker
     manager: PositionManager
     gateway: OrderGateway
+    ledger: ExposureLedger
     slippage: SlippageBudget
     quotes: dict[str, ContractQuote]
     counters: dict[str, int]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,9 @@ from execution.rolls.roll_manager import Roll
 from execution.rolls.roll_target import RollTarget
 from execution.session.reconcile import Decision, OpenOrder
 from execution.trading_bot import TradingBot
+from harness.runner import run
 from models.bot_config import BotConfig, Right
+from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
@@ -93,7 +96,8 @@ def test_fault1_a_same_day_restart_keeps_the_daily_loss_halt_and_its_baseline() 
 
 # -- fault 2 ----------------------------------------------------------------------------------
 def working_roll(bot: TradingBot) -> Roll:
-    (position,) = bot.book.open_positions()
+    position = bot.book.open_for_symbol("P700")
+    assert position is not None
     target = RollTarget(P650, "P700", 1, -1, 2, -3.0, -2.8, 100.0, -0.15, "market", 40, 3, "test")
     roll = Roll("R00001", position.id, target, NOW, order_ids=[11, 12])
     bot.rolls.rolls[roll.roll_id] = roll
@@ -316,3 +320,33 @@ def test_fault5_hold_keeps_the_shares() -> None:
     bot, broker = assigned("hold", 1)
     bot.on_market(NOW + timedelta(days=1), 690.0, {})
     assert not [r for r in broker.requests if r.symbol == "GOOG"] and bot.ledger.held() == {"GOOG": 300}
+
+
+# -- fault 10 ---------------------------------------------------------------------------------
+def test_fault10_a_held_contract_outside_the_chain_is_quoted_from_its_security(tmp_path: Path) -> None:
+    engine, _ = run(days=1, start=None, seed=7, storage=tmp_path, overrides={})
+    adapter = engine.algorithm.adapter
+    held = adapter.bot.book.held_symbols
+    assert held
+    quotes = adapter._held_quotes(None)  # no chain holds it: LEAN keeps a held contract's security subscribed
+    assert set(held) <= set(quotes) and all(quotes[s].has_two_sided_quote for s in held)
+
+
+# -- fault 4 ----------------------------------------------------------------------------------
+def test_fault4_rolling_into_a_contract_already_held_merges_into_that_position() -> None:
+    bot, _ = short_two()
+    other = bot.manager.open_position(P650, 100.0, NOW, "C-other")
+    bot.manager.apply_fill(other, -1, 2.0, 0.65, NOW)  # P650 is held already: -1
+    working_roll(bot)  # P700 -2 rolls into P650
+    bot.on_order_update(OrderUpdate(11, "R00001", "P700", OrderState.FILLED, 5.0, 2, 1.3, NOW))
+    bot.on_order_update(OrderUpdate(12, "R00001", "P650", OrderState.FILLED, 2.1, -2, 1.3, NOW))
+    (position,) = bot.book.open_positions()
+    assert position.id == other.id and position.quantity == -3  # the account holds -3 P650: so does the book
+    assert position.roll_history[-1]["roll_id"] == "R00001" and bot.counters["unmatched_events"] == 0
+
+
+def test_fault4_a_second_open_position_on_one_contract_is_refused_by_the_book() -> None:
+    bot, _ = short_two()
+    with pytest.raises(TradingError):
+        bot.manager.open_position(candidates()[0], 100.0, NOW, "C-dup")
+    assert [p.quantity for p in bot.book.open_positions()] == [-2]

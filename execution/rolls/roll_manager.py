@@ -164,6 +164,10 @@ class RollManager:
                                     "quantity": position.quantity}, metadata=decision.to_dict())
         if current is None or not bot.underlying_price:
             raise RollExecutionError(f"{roll_id}: no quote for {position.symbol} or no underlying price")
+        # never into a contract held (or worked) the other way: the legs would net, one position orphaned
+        short = position.quantity < 0
+        candidates = [c for c in candidates if not (bot.ledger.exposure(c.symbol) and
+                                                    (bot.ledger.exposure(c.symbol) < 0) != short)]
         target = find_roll_target(position, candidates, bot.underlying_price, now.date(), self.config, current,
                                   risk_free_rate=bot.config.risk_free_rate)
         if isinstance(target, NoRollTarget):
@@ -270,11 +274,19 @@ class RollManager:
         if roll.new_position_id is not None:
             return self.bot.book.positions[roll.new_position_id]
         target = roll.target
-        new = self.bot.manager.open_position(target.quote, target.multiplier, when, roll.roll_id)
-        new.roll_history = [*old.roll_history, {"roll_id": roll.roll_id, "from": old.symbol, "to": target.symbol,
-                                                "from_position": old.id, "at": when.isoformat()}]
+        held = self.bot.book.open_for_symbol(target.symbol)
+        # rolling into a contract already held the same way: the contracts merge into that position
+        merged = held is not None and held.id != old.id
+        new = held if held is not None and merged else self.bot.manager.open_position(
+            target.quote, target.multiplier, when, roll.roll_id)
+        new.roll_history = [*(new.roll_history if merged else old.roll_history),
+                            {"roll_id": roll.roll_id, "from": old.symbol, "to": target.symbol,
+                             "from_position": old.id, "at": when.isoformat()}]
         roll.new_position_id = new.id
-        self.bot.counters["positions_opened"] += 1
+        if merged:
+            logger.info("ROLL_MERGED", extra={"roll_id": roll.roll_id, "position_id": new.id, "symbol": new.symbol})
+        else:
+            self.bot.counters["positions_opened"] += 1
         return new
 
     def _complete(self, roll: Roll, old: BotManagedPosition, update: OrderUpdate) -> None:
