@@ -27,6 +27,7 @@ from AlgorithmImports import (
 
 from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
 from execution.orders.inbox_consumer import InboxConsumer
+from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
@@ -189,6 +190,7 @@ class LeanBotAdapter:
         self.inbox.recover()
         self._lock = threading.RLock()  # live: order events arrive on LEAN's brokerage thread
         self._restore_pending = bool(algorithm.live_mode)
+        self.restore_report: RestoreReport | None = None  # what the live restart restored and reconciled
         if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
@@ -215,8 +217,8 @@ class LeanBotAdapter:
             if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
                 self._restore_pending = False
                 contracts = Contracts(self.broker.remember, self.broker.static, self.broker.tickets)
-                restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure, contracts,
-                                  utc_now_of(self._algorithm))
+                self.restore_report = restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure,
+                                                        contracts, utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)

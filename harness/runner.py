@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -40,6 +40,7 @@ from harness.calendar import trading_days  # noqa: E402
 from harness.engine import HarnessEngine, RunResult  # noqa: E402
 from harness.market import MarketConfig  # noqa: E402
 from harness.qc_algorithm import QCAlgorithm  # noqa: E402
+from harness.restart import drill_setup  # noqa: E402
 
 
 def load_parameters(config_path: Path) -> dict[str, str]:
@@ -172,16 +173,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a config.json parameter (repeatable)")
     parser.add_argument("--fresh", action="store_true", help="empty the storage folder first")
+    parser.add_argument("--restart-at", type=datetime.fromisoformat, action="append", default=[],
+                        metavar="YYYY-MM-DDTHH:MM", help="restart drill (live mode): stop the algorithm at this "
+                        "algorithm time and start a new instance, as a live LEAN restart does (repeatable)")
     parser.add_argument("--log-file", type=Path, default=REPO_ROOT / "backtests" / "harness.log",
                         help="where the algorithm's log goes (default backtests/harness.log)")
     args = parser.parse_args(argv)
     if not 1 <= args.days <= 2520:
         parser.error("--days must be between 1 and 2520")
+    drill_args, drills = drill_setup(args.restart_at)
     engine, result = run(args.days, args.start, args.seed, args.storage,
-                         _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar())
+                         _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar(), **drill_args)
     args.log_file.parent.mkdir(parents=True, exist_ok=True)
     args.log_file.write_text("\n".join(result.logs) + "\n", encoding="utf-8")
     print(summary(engine, result))
+    for drill in drills:
+        print("\n".join(drill.summary_lines()))
     print(f"  log               {args.log_file} ({len(result.logs)} lines)")
     return 0
 
