@@ -72,8 +72,11 @@ class ExposureLedger:
         return sum(abs(leg.remaining) for leg in self.working()
                    if leg.symbol == symbol and (leg.remaining > 0) != (held > 0))
 
+    def working_symbols(self) -> set[str]:
+        """Contracts with any working order or leg (whatever its direction)."""
+        return {leg.symbol for leg in self.working()}
+
     def open_contracts(self) -> set[str]:
-        """Contracts that are, or could become, a position: held, or held-plus-working not zero."""
-        held, pending = self.held(), self.pending()
-        return {symbol for symbol in set(held) | set(pending)
-                if held.get(symbol, 0) != 0 or held.get(symbol, 0) + pending.get(symbol, 0) != 0}
+        """Contracts that are, or could become, a position: held, or with any working order (legs
+        fill in any order: a buy and a sell that net to zero can each fill alone)."""
+        return set(self.held()) | self.working_symbols()

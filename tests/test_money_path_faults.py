@@ -350,3 +350,19 @@ def test_fault4_a_second_open_position_on_one_contract_is_refused_by_the_book() 
     with pytest.raises(TradingError):
         bot.manager.open_position(candidates()[0], 100.0, NOW, "C-dup")
     assert [p.quantity for p in bot.book.open_positions()] == [-2]
+
+
+def test_fault11_the_replaced_order_filling_after_its_replacement_went_out_is_booked() -> None:
+    """Found by the property test: LEAN books both the old order's late fill and the replacement's."""
+    bot, broker = new_bot(entry_quantity="3", reprice_seconds="60")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    entry = broker.requests[0]
+    bot.on_order_update(OrderUpdate(1, entry.client_id, "P700", OrderState.PARTIALLY_FILLED, 5.1, -1, 0.65, NOW))
+    bot.on_market(NOW + timedelta(minutes=2), 750.0, {"P700": candidates()[0]})  # reprice: cancel order 1
+    bot.on_order_update(OrderUpdate(1, entry.client_id, "P700", OrderState.CANCELED, 0.0, 0, 0.0, NOW))
+    assert broker.requests[1].quantity == -2  # the replacement, LEAN order 2
+    bot.on_order_update(OrderUpdate(2, entry.client_id, "P700", OrderState.PARTIALLY_FILLED, 5.0, -1, 0.65, NOW))
+    bot.on_order_update(OrderUpdate(1, entry.client_id, "P700", OrderState.FILLED, 5.1, -2, 1.3, NOW))  # late
+    (position,) = bot.book.open_positions()
+    assert position.quantity == -4 and bot.counters["unmatched_events"] == 0  # as LEAN booked it
+    assert 2 in broker.cancelled and bot.ledger.pending() == {}  # no further exposure from the replacement

@@ -219,6 +219,12 @@ class OrderExecutor:
             return None, None
         check = None
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
+            # the order being replaced filled after its replacement went out: LEAN books both, so
+            # the client order grows to what filled and the replacement is cancelled
+            current = tracked.current_lean_id
+            if (update.order_id != current and self._overfills(tracked, update) and current is not None
+                    and self.gateway.cancel(current)):
+                tracked.phase = Phase.WORKING  # its CANCELED event finishes the order, no replacement
             update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
             check = self._charge(tracked, update)
             if tracked.working.is_filled:
@@ -235,11 +241,28 @@ class OrderExecutor:
         tracked = self._finished.get(update.client_id or "")
         if tracked is None or update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED):
             return None, None
+        self._overfills(tracked, update)
         update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
         logger.warning("LATE_FILL_BOOKED", extra={
             "order_id": tracked.request.client_id, "lean_order_id": update.order_id, "symbol": update.symbol,
             "fill_quantity": update.fill_quantity, "fill_price": update.fill_price})
         return tracked, self._charge(tracked, update)
+
+    @staticmethod
+    def _overfills(tracked: TrackedOrder, update: OrderUpdate) -> bool:
+        """A fill of one of the order's own LEAN orders beyond the client quantity (an order that
+        was being replaced, or filled after CANCELED): LEAN booked it, so the order grows to it
+        (ORDER_OVERFILLED). A fill from an unknown LEAN order id is left to be refused."""
+        working = tracked.working
+        after = working.filled_quantity + update.fill_quantity
+        if update.order_id not in tracked.lean_order_ids or abs(after) <= abs(working.quantity) \
+                or (after > 0) != (working.quantity > 0):
+            return False
+        logger.warning("ORDER_OVERFILLED", extra={
+            "order_id": tracked.request.client_id, "lean_order_id": update.order_id, "quantity": working.quantity,
+            "filled_quantity": after})
+        working.quantity = after
+        return True
 
     def _charge(self, tracked: TrackedOrder, update: OrderUpdate) -> SlippageCheckResult | None:
         if tracked.working.expected_price <= 0:

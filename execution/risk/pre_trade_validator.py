@@ -127,6 +127,7 @@ class PreTradeContext:
     trading_state: TradingState
     underlyings: Mapping[str, str] = field(default_factory=dict)
     pending: Mapping[str, int] = field(default_factory=dict)
+    working_symbols: frozenset[str] = frozenset()  # contracts with any working order (the ledger's)
 
     def position(self, symbol: str) -> int:
         return self.positions.get(symbol, 0) + self.pending.get(symbol, 0)
@@ -337,13 +338,13 @@ class PreTradeValidator:
         return _cap(CheckName.POSITION_SIZE, worst, limit, f"position {worst_symbol} share of portfolio")
 
     def _open_positions(self, net: Mapping[str, int], ctx: PreTradeContext) -> CheckResult:
-        # a contract is open while it is held or held-plus-working is not flat (the ledger's rule:
-        # a working close may not fill); the order checked here is counted as filled
+        # a contract is open while it is held or has any working order (the ledger's rule: working
+        # orders may fill in any order, or not at all); the order checked here is counted as filled
         change = 0
         for symbol, qty in net.items():
-            held, before = ctx.positions.get(symbol, 0), ctx.position(symbol)
-            after_open = (held != 0 and held + qty != 0) or before + qty != 0
-            change += int(after_open) - int(held != 0 or before != 0)
+            held = ctx.positions.get(symbol, 0)
+            working = symbol in ctx.working_symbols or ctx.pending.get(symbol, 0) != 0
+            change += int(working or held + qty != 0) - int(working or held != 0)
         return _cap(CheckName.OPEN_POSITIONS, ctx.open_positions + change, self.limits.max_open_positions,
                     "open positions", ctx.open_positions)
 

@@ -92,4 +92,4 @@ def build_pre_trade_context(inputs: RiskInputs, now: datetime, orders: Sequence[
         session_start_equity=breaker.session_start_equity if breaker.session_start_equity is not None else equity,
         equity_high_watermark=breaker.high_watermark if breaker.high_watermark is not None else equity,
         trading_state=inputs.trading_state(), underlyings=dict.fromkeys(symbols, inputs.ticker),
-        pending=pending)
+        pending=pending, working_symbols=frozenset(ledger.working_symbols()))
