@@ -12,27 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
-from execution.ledger import ExposureLedger, WorkingLeg
+from execution.ledger import ExposureLedger
 from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
 from execution.positions.assignment import Assignments, is_exercise_leg
 from execution.positions.entry_rule import choose_entry
 from execution.positions.position_manager import ExitIntent, PositionManager
+from execution.positions.trade_recorder import TradeRecorder
 from execution.risk.circuit_breaker import CircuitBreaker, TradingState
 from execution.risk.order_gateway import OrderGateway
 from execution.risk.pre_trade_validator import PreTradeValidator
 from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
-from execution.session.reconcile import OpenOrder, OrderDecision, PreviousRunOrders, apply_plan, plan_orders
+from execution.session.reconcile import OpenOrder, PreviousRunOrders, adopt, apply_plan, plan_orders
 from execution.session.session_state import SessionState
-from execution.session.snapshot_builder import SnapshotSources, build_snapshot
+from execution.session.snapshot_builder import SnapshotSources, build_snapshot, describe_working, state_fingerprint
 from execution.session.state_restore import RestoreReport, restore_state
 from execution.smart_execution import InvalidFillError, WorkingOrder
-from models.audit import AuditAction
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
 from models.orders import OrderKind, OrderPurpose, OrderRequest, OrderState, OrderUpdate
@@ -77,21 +76,22 @@ class TradingBot:
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
         self._risk = RiskInputs(
             self.ledger, self.quotes, lambda: self.underlying_price, lambda: self.equity,
-            lambda: self.session.trading_state, self._held_greeks, broker.contract_multiplier, self.breaker,
+            lambda: self.session.trading_state, self.manager.portfolio_greeks, broker.contract_multiplier, self.breaker,
             self.gateway.counter, config.risk_free_rate, config.ticker)
         self.equity = 0.0
         self._session: date | None = None
         self._exit_backoff: dict[tuple[str, OrderPurpose], tuple[datetime, TradingState]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
+        self.recorder = TradeRecorder(self.counters, self.audit, self.breaker, self.session)
         self.underlying_price: float | None = None
         self.equity_history: list[tuple[datetime, float]] = []
         self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
-        self._missing_reported: set[tuple[str, date]] = set()
         self._next_client = 1
         self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
         self._snapshot_sources = SnapshotSources(
             config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
-            self.manager.portfolio_greeks, self._describe_working, lambda: self.gateway.rejections,
+            self.manager.portfolio_greeks, lambda leg: describe_working(leg, self.executor.orders),
+            lambda: self.gateway.rejections,
             lambda: [s.as_dict() for s in self.assignments.stocks.values()])
 
     @property
@@ -116,10 +116,6 @@ class TradingBot:
         if not value:
             self.session.suspended_reason = ""
 
-    def _held_greeks(self) -> tuple[float, float]:
-        totals = self.manager.portfolio_greeks()
-        return totals.dollar_delta, totals.vega
-
     # -- decisions -----------------------------------------------------------------------------
     def watched_symbols(self) -> list[str]:
         """Contracts the adapter must quote each slice: held ones and those with working orders."""
@@ -133,10 +129,8 @@ class TradingBot:
 
     def _entry_wanted(self) -> bool:
         return (self.config.entry_enabled and not self.reduce_only
-                and not self.book.open_positions() and not self._working(OrderPurpose.ENTRY))
-
-    def _working(self, purpose: OrderPurpose) -> list[TrackedOrder]:
-        return [o for o in self.executor.active() if o.request.purpose == purpose]
+                and not self.book.open_positions()
+                and not any(leg.purpose == OrderPurpose.ENTRY.value for leg in self.ledger.working()))
 
     def on_market(self, now: datetime, spot: float | None, quotes: dict[str, ContractQuote],
                   candidates: Sequence[ContractQuote] | None = None) -> None:
@@ -145,7 +139,7 @@ class TradingBot:
             self.underlying_price = spot
         if self._session != now.date():
             self._start_session(now.date())
-        self._report_missing(now, quotes)
+        self.recorder.report_missing(now, self.book.open_positions(), quotes)
         self.quotes.update(quotes)
         self.manager.refresh(now, self.underlying_price, quotes)
         self.equity = self.broker.equity()
@@ -186,22 +180,6 @@ class TradingBot:
         else:
             self._exit_backoff.pop(key, None)
             self.counters[counter] += 1
-
-    def _report_missing(self, now: datetime, quotes: dict[str, ContractQuote]) -> None:
-        """A held contract absent from the chain: logged and audited once per position per day."""
-        for position in self.book.open_positions():
-            if position.symbol in quotes:
-                continue
-            if (position.id, now.date()) in self._missing_reported:
-                continue
-            self._missing_reported.add((position.id, now.date()))
-            self.counters["missing_quotes"] += 1
-            logger.warning("HELD_CONTRACT_NOT_IN_CHAIN", extra={
-                "position_id": position.id, "symbol": position.symbol, "time": now.isoformat()})
-            self.audit.log(AuditAction.QUOTE_MISSING,
-                           f"{position.symbol} missing from the option chain; marks and Greeks are stale",
-                           resource_type="position", resource_id=position.id,
-                           reason="held contract not in chain", correlation_id=position.correlation_id)
 
     def _enter(self, now: datetime, candidates: Sequence[ContractQuote]) -> None:
         assert self.underlying_price is not None
@@ -275,14 +253,14 @@ class TradingBot:
         if update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) or not update.fill_quantity:
             return False
         if self.assignments.underlying_leg(update):
-            self._fill_received(update, None, None)
+            self.recorder.fill_received(update, None, None)
             return True
         position = self.book.open_for_symbol(update.symbol)
         if position is None or not is_exercise_leg(update):
             return False
         kind = self.assignments.option_leg(update, position.id)
         closing = min(abs(update.fill_quantity), abs(position.quantity)) * (1 if position.quantity < 0 else -1)
-        self._fill_received(update, None, None)
+        self.recorder.fill_received(update, None, None)
         self._book(replace(update, fill_quantity=closing, fill_price=0.0), None, None, None, reason=kind)
         return True
 
@@ -295,19 +273,22 @@ class TradingBot:
                 stock.close_sent, stock.retry_at = False, now + EXIT_RETRY_AFTER
 
     def unmatched(self, update: OrderUpdate, reason: str) -> None:
-        self.counters["unmatched_events"] += 1
-        logger.warning("FILL_UNMATCHED", extra={
-            "order_id": update.order_id, "client_id": update.client_id, "symbol": update.symbol,
-            "fill_quantity": update.fill_quantity, "fill_price": update.fill_price, "reason": reason,
-            "event_message": update.message})
-        self.audit.log(AuditAction.ORDER_EVENT_UNMATCHED, f"Fill not booked: {update.symbol}",
-                       resource_type="order", resource_id=update.client_id or str(update.order_id),
-                       reason=reason, metadata={"lean_order_id": update.order_id, "fill_price": update.fill_price,
-                                                "fill_quantity": update.fill_quantity})
+        self.recorder.unmatched(update, reason)
+
+    def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
+        """Count, log and audit a fill another component booked (a roll leg)."""
+        self.recorder.record_fill(update, correlation_id)
+
+    def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
+        self.recorder.position_closed(position, update, reason)
+
+    def record_failure(self, where: str, error: BaseException) -> None:
+        """A component raised: stop opening positions until a human looks (fail safe)."""
+        self.recorder.record_failure(where, error, self.now)
 
     def _apply_fill(self, update: OrderUpdate, tracked: TrackedOrder | None, slippage_pct: float | None) -> None:
         working = tracked.working if tracked else None
-        self._fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
+        self.recorder.fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
         request = tracked.request if tracked else None
         if self.assignments.apply_fill(update) is not None:
             return  # shares an assignment delivered, being closed
@@ -339,7 +320,7 @@ class TradingBot:
             working.average_fill_price if working else update.fill_price, update.state.value,
             slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id)
         if opening:
-            self._opened(position, update)
+            self.recorder.opened(position, update)
         elif realized:
             logger.info("PNL_REALIZED", extra={"position_id": position.id, "realized": round(realized, 2)})
         if position.quantity == 0:
@@ -355,33 +336,6 @@ class TradingBot:
             return None
         return self.manager.open_position(contract, self.broker.contract_multiplier(contract.symbol),
                                           update.time, request.correlation_id)
-
-    def _opened(self, position: BotManagedPosition, update: OrderUpdate) -> None:
-        self.counters["positions_opened"] += 1
-        side = "sell" if update.fill_quantity < 0 else "buy"
-        strategy = "external" if (update.client_id or "").startswith("X") else "entry_rule"
-        logger.info("TRADE_OPENED", extra={
-            "trade_id": position.id, "symbol": position.symbol, "side": side,
-            "quantity": update.fill_quantity, "price": update.fill_price,
-            "order_id": update.client_id or str(update.order_id), "strategy": strategy,
-            "strike": position.strike, "expiry": position.expiry.isoformat(), "right": position.right.value})
-        self.audit.log_trade_open(position.id, position.symbol, side, update.fill_quantity, update.fill_price,
-                                  strategy=strategy, correlation_id=position.correlation_id)
-
-    def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
-        """Count, log and audit a fill another component booked (a roll leg)."""
-        self._fill_received(update, None, None)
-        self.audit.log_order_fill(update.client_id or str(update.order_id), update.symbol, update.fill_quantity,
-                                  update.fill_price, update.fill_quantity, update.fill_price, update.state.value,
-                                  fee=update.fee, correlation_id=correlation_id)
-
-    def _fill_received(self, update: OrderUpdate, remaining: int | None, slippage_pct: float | None) -> None:
-        self.counters["fills"] += 1
-        logger.info("ORDER_FILLED", extra={
-            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
-            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
-            "remaining_quantity": remaining, "fee": update.fee, "status": update.state.value,
-            "slippage_pct": slippage_pct})
 
     def _covered_all(self) -> dict[str, int]:
         """``covered`` for every open position (once per slice; nothing to add up while no order
@@ -406,17 +360,6 @@ class TradingBot:
                                   purpose, position_id=position.id, correlation_id=position.correlation_id,
                                   expected_price=position.mark_price), self.quotes.get(position.symbol))
 
-    def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
-        self.counters["positions_closed"] += 1
-        self.breaker.on_position_closed(update.time, position.realized_pnl - position.fees)
-        logger.info("TRADE_CLOSED", extra={
-            "trade_id": position.id, "symbol": position.symbol, "quantity": update.fill_quantity,
-            "price": update.fill_price, "order_id": update.client_id or str(update.order_id),
-            "realized_pnl": round(position.realized_pnl, 2), "fees": round(position.fees, 2),
-            "reason": reason})
-        self.audit.log_trade_close(position.id, position.symbol, round(position.realized_pnl, 2),
-                                   round(position.fees, 2), reason, correlation_id=position.correlation_id)
-
     # -- requests from people and agents (inbox / LEAN commands) -------------------------------
     def submit_external(self, request_id: str, quote: ContractQuote, quantity: int, limit_price: float | None,
                         actor: str, actor_type: str) -> TrackedOrder:
@@ -433,16 +376,6 @@ class TradingBot:
     def cancel_external(self, request_id: str) -> bool:
         return self.executor.cancel(f"X{request_id}")
 
-    def record_failure(self, where: str, error: BaseException) -> None:
-        """A component raised: stop opening positions until a human looks (fail safe)."""
-        self.counters["component_failures"] += 1
-        self.session.suspend_entries(f"{where} failed: {type(error).__name__}")
-        context = {"entries_suspended": True, "time": None if self.now is None else self.now.isoformat()}
-        logger.error("COMPONENT_FAILED", extra={
-            "component": where, "operation": where, "error_type": type(error).__name__, "error": str(error),
-            "recoverable": False, "context": context})
-        self.audit.log_component_failure(where, where, error, recoverable=False, context=context)
-
     # -- state -----------------------------------------------------------------------------
     def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None], now: datetime,
                 open_orders: Sequence[OpenOrder] = ()) -> RestoreReport:
@@ -452,15 +385,9 @@ class TradingBot:
         report = restore_state(self.book, self.session, self.audit, snapshot, held, now)
         positions = {p.symbol: (p.id, p.quantity) for p in self.book.open_positions()}
         report.orders = plan_orders(open_orders, snapshot.working_orders, positions)
-        apply_plan(report.orders, lambda d: self._adopt(d, now), self.previous_run, self.gateway.cancel, self.audit)
+        apply_plan(report.orders, lambda d: adopt(d, self.executor, self.book, now), self.previous_run,
+                   self.gateway.cancel, self.audit)
         return report
-
-    def _adopt(self, decision: OrderDecision, now: datetime) -> None:
-        order, position = decision.order, self.book.positions.get(decision.position_id or "")
-        self.executor.adopt(OrderRequest(order.client_id or str(order.order_id), order.symbol, order.remaining,
-                                         OrderPurpose(decision.purpose), position_id=decision.position_id,
-                                         correlation_id=position.correlation_id if position else None),
-                            order.order_id, now)
 
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:
         view = self.broker.portfolio()
@@ -468,18 +395,5 @@ class TradingBot:
         return build_snapshot(self._snapshot_sources, now_utc, mode, view, self.underlying_price, self.equity_history)
 
     def state_fingerprint(self) -> tuple[object, ...]:
-        """Changes whenever something a restart needs changed: the session state, the book, the
-        working orders (live: the adapter saves the snapshot then)."""
-        working = tuple((leg.ref, leg.symbol, leg.remaining) for leg in self.ledger.working())
-        counters = self.counters
-        return (*self.session.fingerprint(), counters["fills"], counters["positions_opened"],
-                counters["positions_closed"], working)
-
-    def _describe_working(self, leg: WorkingLeg) -> dict[str, Any]:
-        out: dict[str, Any] = {"client_id": leg.ref, **leg.as_dict()}
-        tracked = self.executor.orders.get(leg.ref)
-        if tracked is not None:
-            out.update(quantity=tracked.working.quantity, filled_quantity=tracked.working.filled_quantity,
-                       limit_price=tracked.working.limit_price, attempt=tracked.working.attempt,
-                       phase=tracked.phase.value)
-        return out
+        """Changes whenever something a restart needs changed (live: the adapter saves then)."""
+        return state_fingerprint(self.session, self.ledger, self.counters)

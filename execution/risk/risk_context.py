@@ -15,6 +15,7 @@ from datetime import datetime
 
 from execution.ledger import ExposureLedger
 from execution.positions.greeks import greeks_from_mids
+from execution.positions.position_manager import PortfolioGreeks
 from execution.risk.circuit_breaker import CircuitBreaker, TradingState
 from execution.risk.pre_trade_validator import OrderCounter, PreTradeContext
 from models.bot_config import Right
@@ -31,7 +32,7 @@ class RiskInputs:
     spot: Callable[[], float | None]
     equity: Callable[[], float]
     trading_state: Callable[[], TradingState]  # the effective state (execution/session/session_state.py)
-    portfolio_greeks: Callable[[], tuple[float, float]]  # (dollar delta, vega) of what is held
+    portfolio_greeks: Callable[[], PortfolioGreeks]  # of what is held
     multiplier: Callable[[str], float]
     breaker: CircuitBreaker
     counter: OrderCounter
@@ -77,7 +78,8 @@ def build_pre_trade_context(inputs: RiskInputs, now: datetime, orders: Sequence[
     for order in orders:  # the mid at decision time, when the chain quote is gone
         if order.symbol not in prices and order.expected_price:
             prices[order.symbol] = order.expected_price
-    held_delta, held_vega = inputs.portfolio_greeks()
+    held = inputs.portfolio_greeks()
+    held_delta, held_vega = held.dollar_delta, held.vega
     # working orders count as filled: three resting orders must not each fit the limit alone
     pending_delta = sum(qty * dollar_delta.get(symbol, 0.0) for symbol, qty in pending.items())
     pending_vega = sum(qty * vega.get(symbol, 0.0) for symbol, qty in pending.items())

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from execution.bot_managed_positions import PositionBook
 from execution.ledger import WorkingLeg
+from execution.orders.order_executor import OrderExecutor
 from models.audit import AuditAction
-from models.orders import OrderPurpose, OrderState, OrderUpdate
+from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 
@@ -130,6 +133,14 @@ class PreviousRunOrders:
         if update.state.is_final or leg.remaining == 0:
             del self._legs[update.order_id]
         return True
+
+
+def adopt(decision: OrderDecision, executor: OrderExecutor, book: PositionBook, now: datetime) -> None:
+    """An adopted close keeps working in the executor as the order it was, on its position."""
+    order, position = decision.order, book.positions.get(decision.position_id or "")
+    executor.adopt(OrderRequest(order.client_id or str(order.order_id), order.symbol, order.remaining,
+                                OrderPurpose(decision.purpose), position_id=decision.position_id,
+                                correlation_id=position.correlation_id if position else None), order.order_id, now)
 
 
 def apply_plan(decisions: Iterable[OrderDecision], adopt: Callable[[OrderDecision], None],

@@ -9,6 +9,7 @@ from typing import Any
 
 from execution.bot_managed_positions import BotManagedPosition, PositionBook
 from execution.ledger import ExposureLedger, WorkingLeg
+from execution.orders.order_executor import TrackedOrder
 from execution.positions.position_manager import PortfolioGreeks
 from execution.session.session_state import SessionState
 from models.bot_config import BotConfig
@@ -32,6 +33,25 @@ def position_snapshot(p: BotManagedPosition) -> PositionSnapshot:
         greeks_updated_at=p.greeks_updated_at.isoformat() if p.greeks_updated_at else None,
         correlation_id=p.correlation_id, ladder_levels_done=sorted(p.ladder_levels_done),
         roll_history=list(p.roll_history))
+
+
+def describe_working(leg: WorkingLeg, orders: Mapping[str, TrackedOrder]) -> dict[str, Any]:
+    """One working order or roll leg for the snapshot (with the executor's pricing when it has it)."""
+    out: dict[str, Any] = {"client_id": leg.ref, **leg.as_dict()}
+    tracked = orders.get(leg.ref)
+    if tracked is not None:
+        out.update(quantity=tracked.working.quantity, filled_quantity=tracked.working.filled_quantity,
+                   limit_price=tracked.working.limit_price, attempt=tracked.working.attempt,
+                   phase=tracked.phase.value)
+    return out
+
+
+def state_fingerprint(session: SessionState, ledger: ExposureLedger, counters: Mapping[str, int]) -> tuple[object, ...]:
+    """Changes whenever something a restart needs changed: the session state, the book (fills,
+    opens, closes), the working orders."""
+    working = tuple((leg.ref, leg.symbol, leg.remaining) for leg in ledger.working())
+    return (*session.fingerprint(), counters["fills"], counters["positions_opened"], counters["positions_closed"],
+            working)
 
 
 @dataclass(frozen=True)
