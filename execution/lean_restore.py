@@ -21,8 +21,8 @@ from utils.object_store_schema import STATE_KEY, PositionSnapshot, StateSnapshot
 
 TAG_PREFIX = "bot:"
 
-Restore = Callable[[StateSnapshot, Callable[[PositionSnapshot], "int | None"], datetime, Sequence[OpenOrder]],
-                   RestoreReport]  # TradingBot.restore
+Restore = Callable[[StateSnapshot, Callable[[PositionSnapshot], "int | None"], datetime, Sequence[OpenOrder],
+                    Callable[[str], "int | None"]], RestoreReport]  # TradingBot.restore
 
 
 class Contracts:
@@ -48,7 +48,7 @@ def restore_from_lean(algorithm: QCAlgorithm, restore: Restore, fail: Callable[[
         fail("state_restore", exc)  # fail safe: no entries until a person looks
         return None
     return restore(snapshot, lambda saved: _held(algorithm, contracts, saved), now,
-                       open_orders(algorithm, contracts))
+                   open_orders(algorithm, contracts), lambda ticker: _shares(algorithm, ticker))
 
 
 def open_orders(algorithm: QCAlgorithm, contracts: Contracts) -> list[OpenOrder]:
@@ -62,6 +62,14 @@ def open_orders(algorithm: QCAlgorithm, contracts: Contracts) -> list[OpenOrder]
         client_id = client_id_of(str(ticket.tag or ""))
         out.append(OpenOrder(order_id, contracts.remember(ticket.symbol), remaining, client_id))
     return out
+
+
+def _shares(algorithm: QCAlgorithm, ticker: str) -> int | None:
+    """LEAN's holding of the underlying's shares (an assignment delivered them)."""
+    try:
+        return round(float(algorithm.portfolio[ticker].quantity))
+    except KeyError:
+        return None
 
 
 def _held(algorithm: QCAlgorithm, contracts: Contracts, saved: PositionSnapshot) -> int | None:

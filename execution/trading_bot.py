@@ -30,7 +30,7 @@ from execution.rolls.roll_manager import RollManager
 from execution.session.reconcile import OpenOrder, PreviousRunOrders, adopt, apply_plan, plan_orders
 from execution.session.session_state import SessionState
 from execution.session.snapshot_builder import SnapshotSources, build_snapshot, describe_working, state_fingerprint
-from execution.session.state_restore import RestoreReport, restore_state
+from execution.session.state_restore import RestoreReport, Shares, restore_state
 from execution.smart_execution import InvalidFillError, WorkingOrder
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
@@ -378,11 +378,11 @@ class TradingBot:
 
     # -- state -----------------------------------------------------------------------------
     def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None], now: datetime,
-                open_orders: Sequence[OpenOrder] = ()) -> RestoreReport:
-        """Live restart, before anything is sent: positions and the session state from the last
-        snapshot, then the previous run's open orders adopted, cancelled or flagged."""
+                open_orders: Sequence[OpenOrder] = (), shares: Shares | None = None) -> RestoreReport:
+        """Live restart, before anything is sent: positions, shares and the session state from the
+        last snapshot, then the previous run's open orders adopted, cancelled or flagged."""
         self.now = now
-        report = restore_state(self.book, self.session, self.audit, snapshot, held, now)
+        report = restore_state(self.book, self.session, self.audit, snapshot, held, now, (self.assignments, shares))
         positions = {p.symbol: (p.id, p.quantity) for p in self.book.open_positions()}
         report.orders = plan_orders(open_orders, snapshot.working_orders, positions)
         apply_plan(report.orders, lambda d: adopt(d, self.executor, self.book, now), self.previous_run,

@@ -366,3 +366,18 @@ def test_fault11_the_replaced_order_filling_after_its_replacement_went_out_is_bo
     (position,) = bot.book.open_positions()
     assert position.quantity == -4 and bot.counters["unmatched_events"] == 0  # as LEAN booked it
     assert 2 in broker.cancelled and bot.ledger.pending() == {}  # no further exposure from the replacement
+
+
+def test_fault5_assigned_shares_survive_a_restart_reconciled_with_lean() -> None:
+    bot, broker = assigned("close", 1)
+    later = NOW + timedelta(hours=6, minutes=5)
+    saved = parse_state_snapshot(bot.snapshot(later, "live").to_json())
+    fresh, _ = new_bot(broker, entry_quantity="3", assignment_action="close")
+    report = fresh.restore(saved, lambda p: None, later, [], {"GOOG": 300}.get)
+    assert fresh.ledger.held() == {"GOOG": 300} and fresh.assignments.stocks["GOOG"].cost == 700.0
+    assert report.resized == []
+    fresh.on_market(NOW + timedelta(days=1), 690.0, {})
+    assert [r.quantity for r in broker.requests if r.symbol == "GOOG"] == [-300]  # closed once, by the new bot
+    other, _ = new_bot(broker, assignment_action="close")
+    report = other.restore(saved, lambda p: None, later, [], {"GOOG": 200}.get)  # LEAN holds fewer: the smaller
+    assert other.ledger.held() == {"GOOG": 200} and report.resized == ["GOOG: saved 300 shares, LEAN 200, managed 200"]

@@ -22,8 +22,10 @@ audited (``AuditAction.TRADE_OPEN`` / ``TRADE_CLOSE`` with resource type ``stock
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from models.audit import AuditAction
 from models.orders import OrderUpdate
@@ -103,6 +105,29 @@ class Assignments:
                         reason=kind, metadata={"from_position": position_id, "then": self.action,
                                                "lean_order_id": update.order_id})
         return True
+
+    def restore(self, saved: Sequence[Any], held: Callable[[str], int | None], now: datetime) -> list[str]:
+        """After a restart: the shares the last snapshot recorded, reconciled with what LEAN holds
+        like option positions (same sign, the smaller size; none or the other sign: not managed).
+        Returns one line per difference (every one is audited by the caller)."""
+        differences = []
+        for raw in saved:
+            try:
+                symbol, quantity = str(raw["symbol"]), int(raw["quantity"])
+                cost = float(raw["cost"])
+            except (KeyError, TypeError, ValueError) as exc:
+                differences.append(f"stock position unreadable: {exc}")
+                continue
+            lean = held(symbol) or 0
+            if not quantity or not lean or (lean > 0) != (quantity > 0):
+                differences.append(f"{symbol}: saved {quantity} shares, LEAN {lean}: not managed")
+                continue
+            managed = lean if abs(lean) < abs(quantity) else quantity
+            if managed != lean or managed != quantity:
+                differences.append(f"{symbol}: saved {quantity} shares, LEAN {lean}, managed {managed}")
+            self.stocks[symbol] = StockPosition(symbol, managed, cost, str(raw.get("from_position") or ""), now,
+                                                now.date(), float(raw.get("realized_pnl") or 0.0))
+        return differences
 
     def due(self, now: datetime) -> list[StockPosition]:
         """With ``close``: shares to close now (from the session after the assignment on; a refused

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from execution.bot_managed_positions import BotManagedPosition, PositionBook
+from execution.positions.assignment import Assignments
 from execution.session.reconcile import OrderDecision
 from execution.session.session_state import SessionState
 from models.audit import AuditAction
@@ -27,6 +28,9 @@ from utils.logging_config import get_logger
 from utils.object_store_schema import PositionSnapshot, StateSnapshot
 
 logger = get_logger(__name__)
+
+
+Shares = Callable[[str], int | None]  # LEAN's signed share count of a ticker (None: unknown)
 
 
 @dataclass
@@ -40,8 +44,10 @@ class RestoreReport:
 
 
 def restore_state(book: PositionBook, session: SessionState, audit: AuditLogger, snapshot: StateSnapshot,
-                  held: Callable[[PositionSnapshot], int | None], now: datetime) -> RestoreReport:
-    """``held(position)`` is LEAN's signed quantity of that contract (None: unknown to LEAN)."""
+                  held: Callable[[PositionSnapshot], int | None], now: datetime,
+                  stocks: tuple[Assignments, Shares | None] | None = None) -> RestoreReport:
+    """``held(position)`` is LEAN's signed quantity of that contract (None: unknown to LEAN);
+    ``stocks``: the assignments' stock positions and LEAN's share count per ticker."""
     report = RestoreReport()
     highest = 0
     for saved in snapshot.positions:
@@ -70,6 +76,10 @@ def restore_state(book: PositionBook, session: SessionState, audit: AuditLogger,
         report.restored.append(saved.id)
     book.continue_after(highest)
     report.session_problems = _restore_session(session, snapshot, now)
+    if stocks is not None:  # shares an assignment delivered, reconciled like the options
+        saved_stocks = snapshot.risk.get("stock_positions")
+        shares = stocks[1] or (lambda _ticker: None)
+        report.resized += stocks[0].restore(saved_stocks if isinstance(saved_stocks, list) else [], shares, now)
     if report.conflicts:
         session.suspend_entries(f"restart: positions in conflict with LEAN's portfolio: {report.conflicts}")
     fields = {"restored": report.restored, "dropped": report.dropped, "conflicts": report.conflicts,
