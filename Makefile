@@ -5,12 +5,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: help setup backtest test lint typecheck pytest bench clean api
+.PHONY: help setup backtest test lint typecheck pytest bench clean api mutate
 
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
 	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
 	@echo "make bench     every bench/bench_*.py: harness, on_data, Greeks, audit, pre-trade gateway"
+	@echo "make mutate    mutation score of the money-path modules [MODULES='execution/ledger.py ...']"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,11 @@ pytest: $(STAMP)
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+# Mutation testing of the money-path modules (bench/mutate.py; slow: one test run per mutant).
+MODULES ?=
+mutate: $(STAMP)
+	$(PY) -m bench.mutate $(MODULES)
 
 # The sidecar API on 127.0.0.1 (API_PORT, default 8000); needs TRADING_API_TOKEN (>= 32 chars).
 api: $(STAMP)
