@@ -24,15 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # module -> the tests that cover it (kept fast: unit and scenario tests, no harness runs)
 TARGETS: dict[str, list[str]] = {
-    "execution/ledger.py": ["tests/test_money_path_faults.py", "tests/test_trading_bot.py"],
+    "execution/ledger.py": ["tests/test_ledger.py", "tests/test_money_path_faults.py", "tests/test_trading_bot.py"],
     "execution/bot_managed_positions.py": ["tests/test_close_quantity.py", "tests/test_position_manager.py",
                                            "tests/test_trading_bot.py", "tests/test_money_path_faults.py"],
     "execution/smart_execution.py": ["tests/test_smart_execution.py", "tests/test_order_executor.py"],
-    "execution/risk/circuit_breaker.py": ["tests/test_circuit_breaker.py", "tests/test_state_restore.py",
-                                          "tests/test_money_path_faults.py"],
+    "execution/risk/circuit_breaker.py": ["tests/test_circuit_breaker.py", "tests/test_circuit_breaker_restore.py",
+                                          "tests/test_state_restore.py", "tests/test_money_path_faults.py"],
     "execution/risk/pre_trade_validator.py": ["tests/test_pre_trade_validator.py", "tests/test_order_gateway.py",
                                               "tests/test_money_path_faults.py"],
-    "execution/risk/slippage_budget.py": ["tests/test_slippage_budget.py", "tests/test_money_path_faults.py"],
+    "execution/risk/slippage_budget.py": ["tests/test_slippage_budget.py", "tests/test_slippage_budget_edges.py",
+                                          "tests/test_money_path_faults.py"],
 }
 
 _COMPARE_SWAP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE,
