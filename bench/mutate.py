@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # module -> the tests that cover it (kept fast: unit and scenario tests, no harness runs)
 TARGETS: dict[str, list[str]] = {
     "execution/ledger.py": ["tests/test_ledger.py", "tests/test_money_path_faults.py", "tests/test_trading_bot.py"],
-    "execution/bot_managed_positions.py": ["tests/test_close_quantity.py", "tests/test_position_manager.py",
+    "execution/bot_managed_positions.py": ["tests/test_close_quantity.py", "tests/test_one_lot_positions.py",
+                                           "tests/test_position_manager.py",
                                            "tests/test_trading_bot.py", "tests/test_money_path_faults.py"],
     "execution/smart_execution.py": ["tests/test_smart_execution.py", "tests/test_order_executor.py"],
     "execution/risk/circuit_breaker.py": ["tests/test_circuit_breaker.py", "tests/test_circuit_breaker_restore.py",
