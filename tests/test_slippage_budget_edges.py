@@ -60,3 +60,9 @@ def test_restore_takes_back_the_session_and_refuses_a_negative_total() -> None:
 
 def test_the_alert_threshold_may_equal_the_trade_limit() -> None:
     assert SlippageBudget(15.0, 100.0, 15.0).alert_threshold_pct == 15.0
+
+
+def test_a_new_budget_has_no_breaches_and_slippage_at_the_alert_threshold_is_no_alert() -> None:
+    assert SlippageBudget(15.0, 100.0, 10.0).to_dict()["breaches"] == 0
+    result = budget().check_slippage(1.0, 1.1, 1, "C1", 100.0)  # exactly the 10 % alert threshold
+    assert not result.alert and not result.breached
