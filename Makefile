@@ -15,7 +15,7 @@ LEAN_PIN_TESTS := tests/test_lean_pins.py tests/test_bot_config.py tests/test_ci
 	tests/test_audit_trail.py tests/test_object_store_schema.py tests/test_inbox_consumer.py \
 	tests/test_lean_disk.py tests/test_lean_examples.py tests/test_main_on_lean_data.py tests/test_end_to_end.py
 
-.PHONY: help setup backtest report signoff test lint typecheck pytest pytest-lean-pins bench clean api
+.PHONY: help setup backtest report signoff test lint typecheck pytest pytest-lean-pins bench clean api mutate
 
 help:
 	@echo "make backtest [ARGS='--days 21 --seed 7 --start 2015-12-23 --storage storage']"
@@ -23,6 +23,7 @@ help:
 	@echo "make signoff   paper-trading sign-off sheet from a live Object Store: backtests/signoff.md"
 	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
 	@echo "make bench     every bench/bench_*.py: harness, on_data, Greeks, audit, pre-trade gateway"
+	@echo "make mutate    mutation score of the money-path modules [MODULES='execution/ledger.py ...']"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,11 @@ pytest-lean-pins: $(LEAN_STAMP)
 	LEAN_PINS=1 $(LEAN_VENV)/bin/python -m pytest $(LEAN_PIN_TESTS)
 
 test: lint typecheck pytest pytest-lean-pins
+
+# Mutation testing of the money-path modules (bench/mutate.py; slow: one test run per mutant).
+MODULES ?=
+mutate: $(STAMP)
+	$(PY) -m bench.mutate $(MODULES)
 
 # The sidecar API on 127.0.0.1 (API_PORT, default 8000); needs TRADING_API_TOKEN (>= 32 chars).
 api: $(STAMP)

@@ -18,7 +18,7 @@ from utils.logging_config import LeanLogHandler, configure_logging
 class OptionsBotInboxCommand(Command):
     """A sidecar request delivered as a LEAN command (live deployments):
     ``lean live command . --data '{"$type": "OptionsBotInboxCommand", "request_json": "..."}'``.
-    It takes the same path as the Object Store inbox (execution/inbox_consumer.py)."""
+    It takes the same path as the Object Store inbox (execution/orders/inbox_consumer.py)."""
 
     request_json = ""
 
@@ -58,6 +58,9 @@ class OptionsBotAlgorithm(QCAlgorithm):
 
     def on_order_event(self, order_event: OrderEvent) -> None:
         self.adapter.on_order_event(order_event)
+
+    def on_assignment_order_event(self, assignment_event: OrderEvent) -> None:
+        self.adapter.on_assignment(assignment_event)
 
     def on_end_of_algorithm(self) -> None:
         self.adapter.on_end()

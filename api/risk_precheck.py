@@ -50,7 +50,9 @@ def trading_state(snapshot: StateSnapshot) -> str:
     """``halted`` / ``reduce_only`` / ``active`` (or what the snapshot calls it), ``unknown``."""
     risk = snapshot.risk
     breaker = risk.get("circuit_breaker")
-    state = breaker.get("state") if isinstance(breaker, dict) else risk.get("trading_state")
+    state = risk.get("trading_state")  # the algorithm's effective state (what its gateway applies)
+    if not (isinstance(state, str) and state) and isinstance(breaker, dict):
+        state = breaker.get("state")
     if isinstance(state, str) and state:
         return state.lower()
     if risk.get("reduce_only") or risk.get("entries_suspended"):
@@ -84,9 +86,9 @@ def precheck(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: 
         return result
     state = trading_state(snapshot)
     if state in HALTED_STATES:
-        result.violations.append("trading is halted: no exposure-adding orders")
-    elif state == "reduce_only":
-        result.violations.append("trading is reduce-only: no exposure-adding orders")
+        result.violations.append(f"trading is {state} ({state.upper()}): no exposure-adding orders")
+    elif state in ("reduce_only", "reducing"):
+        result.violations.append(f"trading is {state} ({state.upper()}, reduce-only): no exposure-adding orders")
     blocked = _limit(snapshot, "blocked_symbols")
     if isinstance(blocked, list | tuple) and order.underlying in blocked:
         result.violations.append(f"{order.underlying} is a blocked symbol")

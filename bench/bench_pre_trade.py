@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from execution.circuit_breaker import CircuitBreaker, TradingState  # noqa: E402
-from execution.pre_trade_validator import PreTradeContext, PreTradeValidator  # noqa: E402
+from execution.risk.circuit_breaker import CircuitBreaker, TradingState  # noqa: E402
+from execution.risk.pre_trade_validator import PreTradeContext, PreTradeValidator  # noqa: E402
 from models.orders import OrderPurpose, OrderRequest  # noqa: E402
 from models.risk_limits import RiskLimits  # noqa: E402
 from utils.audit_logger import AuditLogger, MemoryAuditSink  # noqa: E402

@@ -216,6 +216,11 @@ class PositionBook:
         self._next = max(self._next, highest + 1)
 
     def add(self, position: BotManagedPosition) -> None:
+        """Add a position; a second open position on a contract already open is refused (it would
+        orphan the first: one open position per contract, the ledger's unit)."""
+        current = self._open_by_symbol.get(position.symbol)
+        if current is not None and current != position.id and position.status is PositionStatus.OPEN:
+            raise TradingError(f"{position.symbol} is already open as {current}: cannot add {position.id}")
         self.positions[position.id] = position
         self._open_by_symbol[position.symbol] = position.id
         self._open = None

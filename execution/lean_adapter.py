@@ -14,11 +14,9 @@ from typing import cast
 
 from AlgorithmImports import (
     Leg,
-    Market,
     OptionChain,
     OptionContract,
     OptionRight,
-    OptionStyle,
     OrderEvent,
     OrderStatus,
     OrderTicket,
@@ -27,13 +25,14 @@ from AlgorithmImports import (
     Symbol,
 )
 
-from execution.inbox_consumer import InboxConsumer
 from execution.lean_channels import LeanChannels
-from execution.state_restore import restore_state
+from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
+from execution.orders.inbox_consumer import InboxConsumer
+from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
-from models.exceptions import SnapshotFormatError, TradingError
+from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
@@ -42,12 +41,10 @@ from utils.audit_logger import AuditLogger
 from utils.audit_retention import cleanup_old_audit_chunks
 from utils.audit_sinks import ObjectStoreAuditSink, TextObjectStore
 from utils.logging_config import get_logger
-from utils.object_store_schema import STATE_KEY, PositionSnapshot, parse_state_snapshot
+from utils.object_store_schema import STATE_KEY
 from utils.order_inbox import InboxFormatError, InboxRequest, OrderSpec, read_request
 
 logger = get_logger(__name__)
-
-TAG_PREFIX = "bot:"
 
 _STATES = {
     OrderStatus.SUBMITTED: OrderState.SUBMITTED,
@@ -90,7 +87,7 @@ class LeanBroker:
     def __init__(self, algorithm: QCAlgorithm) -> None:
         self._algorithm = algorithm
         self._symbols: dict[str, Symbol] = {}
-        self._tickets: dict[int, OrderTicket] = {}
+        self.tickets: dict[int, OrderTicket] = {}
         self.static: dict[str, ContractQuote] = {}  # last full quote per contract: right, strike, expiry
 
     def remember(self, symbol: Symbol) -> str:
@@ -129,7 +126,7 @@ class LeanBroker:
                 logger.warning("ORDER_REFUSED_BY_LEAN", extra={"client_id": client_id,
                                                                "status": str(ticket.status)})
                 return []
-            self._tickets[order_id] = ticket
+            self.tickets[order_id] = ticket
             ids.append(order_id)
         return ids
 
@@ -149,7 +146,7 @@ class LeanBroker:
         return self._accepted(list(tickets), client_id)
 
     def cancel(self, order_id: int) -> bool:
-        ticket = self._tickets.get(order_id)
+        ticket = self.tickets.get(order_id)
         if ticket is None:
             return False
         response = ticket.cancel()
@@ -195,45 +192,35 @@ class LeanBotAdapter:
         self.inbox.recover()
         self._lock = threading.RLock()  # live: order events arrive on LEAN's brokerage thread
         self._restore_pending = bool(algorithm.live_mode)
+        self.restore_report: RestoreReport | None = None  # what the live restart restored and reconciled
         if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
     # -- live restart ----------------------------------------------------------------------------
-    def _restore(self, now: datetime) -> None:
-        store = self._algorithm.object_store
-        if not store.contains_key(STATE_KEY):
-            return
-        try:
-            snapshot = parse_state_snapshot(store.read(STATE_KEY))
-        except SnapshotFormatError as exc:
-            self.bot.record_failure("state_restore", exc)  # fail safe: no entries until a person looks
-            return
-        restore_state(self.bot, snapshot, self._held, now)
-
-    def _held(self, saved: PositionSnapshot) -> int | None:
-        """LEAN's holding of a contract named in the snapshot (and remember its Symbol)."""
-        right = OptionRight.CALL if saved.right == "call" else OptionRight.PUT
-        expiry = date.fromisoformat(saved.expiry)
-        symbol = Symbol.create_option(saved.underlying, Market.USA, OptionStyle.AMERICAN, right, saved.strike,
-                                      datetime(expiry.year, expiry.month, expiry.day))
-        key = self.broker.remember(symbol)
-        self.broker.static[key] = ContractQuote(key, Right(saved.right), saved.strike, expiry, 0.0, 0.0)
-        try:
-            return round(float(self._algorithm.portfolio[symbol].quantity))
-        except KeyError:
-            return None
-
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
         with self._lock:
+            before = self._fingerprint()
             self._on_data(data)
+            self._save_if_changed(before)
+
+    def _fingerprint(self) -> tuple[object, ...] | None:
+        return self.bot.state_fingerprint() if self._algorithm.live_mode else None
+
+    def _save_if_changed(self, before: tuple[object, ...] | None) -> None:
+        """Live: save the snapshot whenever the session state, the book or the working orders
+        changed, so a restart finds them as they were."""
+        if before is not None and self.bot.state_fingerprint() != before:
+            self.save_state()
 
     def _on_data(self, data: Slice) -> None:
         chain: OptionChain | None = None
         try:
             if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
                 self._restore_pending = False
-                self._restore(utc_now_of(self._algorithm))
+                contracts = Contracts(self.broker.remember, self.broker.static, self.broker.tickets)
+                self.restore_report = restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure,
+                                                        contracts, utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
@@ -291,20 +278,33 @@ class LeanBotAdapter:
         return None
 
     def _held_quotes(self, chain: OptionChain | None) -> dict[str, ContractQuote]:
+        """Quotes of the held and worked contracts: from the chain, else (a contract that left the
+        filtered chain, or no chain this slice) from its security, which LEAN keeps subscribed
+        while it is held; stops then still see a current mark (issue 13, fault 10)."""
         quotes: dict[str, ContractQuote] = {}
-        if chain is None:
-            return quotes
-        contracts = chain.contracts
+        contracts = chain.contracts if chain is not None else None
         symbols, static = self.broker.symbols, self.broker.static
         for key in self.bot.watched_symbols():
             symbol = symbols.get(key)
             known = static.get(key)
             if symbol is None or known is None:
                 continue
-            contract = contracts.get(symbol)
-            if contract is not None:
-                quotes[key] = held_quote(contract, key, known)
+            contract = contracts.get(symbol) if contracts is not None else None
+            quote = held_quote(contract, key, known) if contract is not None else self._security_quote(symbol, known)
+            if quote is not None:
+                quotes[key] = quote
         return quotes
+
+    def _security_quote(self, symbol: Symbol, known: ContractQuote) -> ContractQuote | None:
+        """Bid and ask of a contract's security (no Greeks: the bot computes its own from the mid)."""
+        securities = self._algorithm.securities
+        if not securities.contains_key(symbol):
+            return None
+        security = securities[symbol]
+        bid, ask = float(security.bid_price), float(security.ask_price)
+        if not 0 < bid <= ask:
+            return None  # no usable quote: the bot reports the contract as missing (an alert)
+        return ContractQuote(known.symbol, known.right, known.strike, known.expiry, bid, ask, known.open_interest)
 
     def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
         if chain is None:
@@ -324,20 +324,22 @@ class LeanBotAdapter:
             self._on_order_event(event)
 
     def _on_order_event(self, event: OrderEvent) -> None:
-        counters = self.bot.counters
-        book_changes = counters["positions_opened"] + counters["positions_closed"]
+        before = self._fingerprint()
         try:
             self.bot.on_order_update(self._translate(event))
         except Exception as exc:
             logger.exception("ORDER_EVENT_FAILED", extra={"order_id": int(event.order_id)})
             self.bot.record_failure("on_order_event", exc)
-        if self._algorithm.live_mode and counters["positions_opened"] + counters["positions_closed"] != book_changes:
-            self.save_state()  # live: a restart must find every position the bot opened
+        self._save_if_changed(before)
+
+    def on_assignment(self, event: OrderEvent) -> None:
+        """LEAN's notice of an assignment; the same event also reaches ``on_order_event``, which books it."""
+        logger.warning("ASSIGNMENT_NOTICE", extra={"lean_order_id": int(event.order_id), "symbol": str(event.symbol),
+                                                   "fill_quantity": float(event.fill_quantity)})
 
     def _translate(self, event: OrderEvent) -> OrderUpdate:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
-        tag = str(order.tag) if order is not None and order.tag else ""
-        client_id = tag[len(TAG_PREFIX):] if tag.startswith(TAG_PREFIX) else None
+        client_id = client_id_of(str(order.tag) if order is not None and order.tag else "")
         fee = float(event.order_fee.value.amount) if event.order_fee is not None else 0.0
         return OrderUpdate(
             order_id=int(event.order_id), client_id=client_id, symbol=self.broker.remember(event.symbol),

@@ -3,10 +3,21 @@ execution/lean_adapter.py; tests implement it with plain Python objects."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from models.market_data import PortfolioView
-from models.orders import OrderRequest
+from models.bot_config import BotConfig
+from models.market_data import ContractQuote, PortfolioView
+from models.orders import OrderPurpose, OrderRequest, OrderUpdate
+from utils.audit_logger import AuditLogger
+
+if TYPE_CHECKING:  # types only: these modules import ports themselves
+    from execution.bot_managed_positions import BotManagedPosition, PositionBook
+    from execution.ledger import ExposureLedger
+    from execution.orders.order_executor import TrackedOrder
+    from execution.positions.position_manager import PositionManager
+    from execution.risk.circuit_breaker import CircuitBreaker
+    from execution.risk.order_gateway import OrderGateway
+    from execution.risk.slippage_budget import SlippageBudget
 
 
 class BrokerPort(Protocol):
@@ -31,3 +42,53 @@ class BrokerPort(Protocol):
         ...
 
     def contract_multiplier(self, symbol: str) -> float: ...
+
+
+class RequestHandler(Protocol):
+    """What the inbox consumer (execution/orders/inbox_consumer.py) needs from the bot: the
+    gateway-bound order entry for people and agents, the breaker and the entry latch."""
+
+    config: BotConfig
+    audit: AuditLogger
+    breaker: CircuitBreaker
+
+    @property
+    def entries_suspended(self) -> bool: ...
+
+    @entries_suspended.setter
+    def entries_suspended(self, value: bool) -> None: ...
+
+    def submit_external(self, request_id: str, quote: ContractQuote, quantity: int, limit_price: float | None,
+                        actor: str, actor_type: str) -> TrackedOrder: ...
+
+    def cancel_external(self, request_id: str) -> bool: ...
+
+
+class RollHost(Protocol):
+    """What the roll manager (execution/rolls/roll_manager.py) reads and calls: the book and its
+    manager, the last quotes, the gateway, and the bot's close/record hooks."""
+
+    config: BotConfig
+    audit: AuditLogger
+    breaker: CircuitBreaker
+    manager: PositionManager
+    gateway: OrderGateway
+    ledger: ExposureLedger
+    slippage: SlippageBudget
+    quotes: dict[str, ContractQuote]
+    counters: dict[str, int]
+    underlying_price: float | None
+    run_id: str
+
+    @property
+    def book(self) -> PositionBook: ...
+
+    def covered(self, position: BotManagedPosition) -> int: ...
+
+    def close_position(self, position: BotManagedPosition, purpose: OrderPurpose, reason: str) -> None: ...
+
+    def unmatched(self, update: OrderUpdate, reason: str) -> None: ...
+
+    def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None: ...
+
+    def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None: ...

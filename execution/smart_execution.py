@@ -35,8 +35,8 @@ from typing import Protocol
 
 # The seed (4.4) places the slippage budget here; it lives in execution/slippage_budget.py and is
 # re-exported (``as``: an explicit re-export) so ``from execution.smart_execution import SlippageBudget`` works.
-from execution.slippage_budget import SlippageBudget as SlippageBudget
-from execution.slippage_budget import SlippageCheckResult as SlippageCheckResult
+from execution.risk.slippage_budget import SlippageBudget as SlippageBudget
+from execution.risk.slippage_budget import SlippageCheckResult as SlippageCheckResult
 from models.exceptions import ConfigurationError, PositionSizingError, TradingError
 from utils.logging_config import get_logger
 

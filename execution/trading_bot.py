@@ -9,24 +9,29 @@ OrderExecutor; this class wires them, counts, logs and audits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
-from execution.circuit_breaker import CircuitBreaker, TradingState
-from execution.entry_rule import choose_entry
-from execution.order_executor import OrderExecutor, TrackedOrder
-from execution.order_gateway import OrderGateway
+from execution.ledger import ExposureLedger
+from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
-from execution.position_manager import ExitIntent, PositionManager
-from execution.pre_trade_validator import PreTradeValidator
-from execution.risk_context import build_pre_trade_context
-from execution.roll_manager import RollManager
-from execution.slippage_budget import SlippageBudget
+from execution.positions.assignment import Assignments, is_exercise_leg
+from execution.positions.entry_rule import choose_entry
+from execution.positions.position_manager import ExitIntent, PositionManager
+from execution.positions.trade_recorder import TradeRecorder
+from execution.risk.circuit_breaker import CircuitBreaker, TradingState
+from execution.risk.order_gateway import OrderGateway
+from execution.risk.pre_trade_validator import PreTradeValidator
+from execution.risk.risk_context import RiskInputs, build_pre_trade_context
+from execution.risk.slippage_budget import SlippageBudget
+from execution.rolls.roll_manager import RollManager
+from execution.session.reconcile import OpenOrder, PreviousRunOrders, adopt, apply_plan, plan_orders
+from execution.session.session_state import SessionState
+from execution.session.snapshot_builder import SnapshotSources, build_snapshot, describe_working, state_fingerprint
+from execution.session.state_restore import RestoreReport, Shares, restore_state
 from execution.smart_execution import InvalidFillError, WorkingOrder
-from execution.snapshot_builder import build_snapshot
-from models.audit import AuditAction
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
 from models.orders import OrderKind, OrderPurpose, OrderRequest, OrderState, OrderUpdate
@@ -34,11 +39,11 @@ from models.risk_limits import RiskLimits
 from models.roll_config import RollConfig
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
-from utils.object_store_schema import StateSnapshot
+from utils.object_store_schema import PositionSnapshot, StateSnapshot
 
 logger = get_logger(__name__)
 
-EXIT_RETRY_AFTER = timedelta(minutes=5)  # after the brokerage rejects a closing order
+EXIT_RETRY_AFTER = timedelta(minutes=5)  # after a closing order was refused (gateway, LEAN or brokerage)
 
 COUNTERS = ("orders_submitted", "orders_rejected", "risk_rejections", "fills", "positions_opened", "rolls_completed",
             "positions_closed", "profit_takes", "stop_losses", "expiry_closes", "unmatched_events",
@@ -58,22 +63,36 @@ class TradingBot:
         self.slippage = SlippageBudget(config.slippage_max_trade_pct * 100, config.slippage_max_session_usd,
                                        config.slippage_alert_pct * 100, audit_logger=self.audit)
         self.gateway = OrderGateway(broker, PreTradeValidator(self.limits, self.audit),
-                                    lambda now, orders: build_pre_trade_context(self, now, orders))
+                                    lambda now, orders: build_pre_trade_context(self._risk, now, orders))
+        self.session = SessionState(self.breaker, self.slippage, self.gateway.counter)
         self.executor = OrderExecutor(config, self.gateway, self.slippage, broker.contract_multiplier)
         self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
+        self.previous_run = PreviousRunOrders()  # a restart's old orders being cancelled (or not ours)
+        self.assignments = Assignments(config.assignment_action, self.audit)
+        self.ledger = ExposureLedger(lambda: {**{p.symbol: p.quantity for p in self.book.open_positions()},
+                                              **self.assignments.held()},
+                                     [self.executor.working_legs, self.rolls.working_legs,
+                                      self.previous_run.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
+        self._risk = RiskInputs(
+            self.ledger, self.quotes, lambda: self.underlying_price, lambda: self.equity,
+            lambda: self.session.trading_state, self.manager.portfolio_greeks, broker.contract_multiplier, self.breaker,
+            self.gateway.counter, config.risk_free_rate, config.ticker)
         self.equity = 0.0
         self._session: date | None = None
-        self._refused_exits: dict[tuple[str, OrderPurpose], tuple[TradingState, date]] = {}
-        self._exit_backoff: dict[tuple[str, OrderPurpose], datetime] = {}
+        self._exit_backoff: dict[tuple[str, OrderPurpose], tuple[datetime, TradingState]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
-        self.entries_suspended = False
+        self.recorder = TradeRecorder(self.counters, self.audit, self.breaker, self.session)
         self.underlying_price: float | None = None
         self.equity_history: list[tuple[datetime, float]] = []
         self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
-        self._missing_reported: set[tuple[str, date]] = set()
         self._next_client = 1
         self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
+        self._snapshot_sources = SnapshotSources(
+            config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
+            self.manager.portfolio_greeks, lambda leg: describe_working(leg, self.executor.orders),
+            lambda: self.gateway.rejections,
+            lambda: [s.as_dict() for s in self.assignments.stocks.values()])
 
     @property
     def book(self) -> PositionBook:
@@ -85,14 +104,23 @@ class TradingBot:
 
     @property
     def reduce_only(self) -> bool:
-        return (self.entries_suspended or self.slippage.reduce_only
-                or self.breaker.state is not TradingState.ACTIVE)
+        return self.session.reduce_only
+
+    @property
+    def entries_suspended(self) -> bool:
+        return self.session.entries_suspended
+
+    @entries_suspended.setter
+    def entries_suspended(self, value: bool) -> None:
+        self.session.entries_suspended = value
+        if not value:
+            self.session.suspended_reason = ""
 
     # -- decisions -----------------------------------------------------------------------------
     def watched_symbols(self) -> list[str]:
         """Contracts the adapter must quote each slice: held ones and those with working orders."""
         symbols = dict.fromkeys(self.book.held_symbols)
-        symbols.update(dict.fromkeys(o.working.symbol for o in self.executor.active()))
+        symbols.update(dict.fromkeys(leg.symbol for leg in self.ledger.working()))
         return list(symbols)
 
     def wants_candidates(self, now: datetime | None = None) -> bool:
@@ -101,10 +129,8 @@ class TradingBot:
 
     def _entry_wanted(self) -> bool:
         return (self.config.entry_enabled and not self.reduce_only
-                and not self.book.open_positions() and not self._working(OrderPurpose.ENTRY))
-
-    def _working(self, purpose: OrderPurpose) -> list[TrackedOrder]:
-        return [o for o in self.executor.active() if o.request.purpose == purpose]
+                and not self.book.open_positions()
+                and not any(leg.purpose == OrderPurpose.ENTRY.value for leg in self.ledger.working()))
 
     def on_market(self, now: datetime, spot: float | None, quotes: dict[str, ContractQuote],
                   candidates: Sequence[ContractQuote] | None = None) -> None:
@@ -113,12 +139,13 @@ class TradingBot:
             self.underlying_price = spot
         if self._session != now.date():
             self._start_session(now.date())
-        self._report_missing(now, quotes)
+        self.recorder.report_missing(now, self.book.open_positions(), quotes)
         self.quotes.update(quotes)
         self.manager.refresh(now, self.underlying_price, quotes)
         self.equity = self.broker.equity()
         self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
+        self._close_assigned_shares(now)
         self.rolls.check_timeouts(now)
         for intent in self.manager.decide_exits(now, self._covered_all()):
             self._exit(now, intent, quotes)
@@ -131,47 +158,28 @@ class TradingBot:
         """Exchange session start (LEAN's algorithm time is exchange time): daily counters reset."""
         self._session = today
         self.equity = self.broker.equity()
-        self.breaker.start_session(today, self.equity)
-        self.gateway.counter.start_session(today)
-        self.slippage.start_session(today)
-        self._refused_exits.clear()
+        self.session.start_session(today, self.equity)
 
     def _exit(self, now: datetime, intent: ExitIntent, quotes: dict[str, ContractQuote]) -> None:
         key = (intent.position_id, intent.purpose)
-        refused = self._refused_exits.get(key)
-        backoff = self._exit_backoff.get(key)
-        if refused == (self.breaker.state, now.date()) or (backoff is not None and now < backoff):
+        retry = self._exit_backoff.get(key)
+        if retry is not None and now < retry[0] and retry[1] is self.session.trading_state:
             self.manager.retry_later(intent)
-            return  # refused before: not every minute (the gateway: until its state or the day changes)
+            return  # refused before: again after the back-off (or at once when the trading state changes)
         counter = {OrderPurpose.PROFIT_TAKE: "profit_takes", OrderPurpose.STOP_LOSS: "stop_losses",
                    OrderPurpose.EXPIRY_GUARD: "expiry_closes"}[intent.purpose]
         tracked = self._submit(OrderRequest(self._client_id(), intent.symbol, intent.quantity, intent.purpose,
                                             position_id=intent.position_id, correlation_id=intent.correlation_id,
                                             expected_price=intent.expected_price), quotes.get(intent.symbol))
-        if tracked.rejected and not tracked.lean_order_ids:  # the gateway (or LEAN before submission)
-            self._refused_exits[key] = (self.breaker.state, now.date())
-            self.manager.retry_later(intent)
-        elif tracked.rejected:  # the brokerage rejected it: try again after a short backoff
-            self._exit_backoff[key] = now + EXIT_RETRY_AFTER
+        if tracked.rejected:  # by the gateway, LEAN before submission or the brokerage: never dropped
+            self._exit_backoff[key] = (now + EXIT_RETRY_AFTER, self.session.trading_state)
+            logger.warning("EXIT_RETRY_SCHEDULED", extra={
+                "position_id": intent.position_id, "purpose": intent.purpose.value, "reason": tracked.rejection,
+                "retry_at": (now + EXIT_RETRY_AFTER).isoformat()})
             self.manager.retry_later(intent)
         else:
+            self._exit_backoff.pop(key, None)
             self.counters[counter] += 1
-
-    def _report_missing(self, now: datetime, quotes: dict[str, ContractQuote]) -> None:
-        """A held contract absent from the chain: logged and audited once per position per day."""
-        for position in self.book.open_positions():
-            if position.symbol in quotes:
-                continue
-            if (position.id, now.date()) in self._missing_reported:
-                continue
-            self._missing_reported.add((position.id, now.date()))
-            self.counters["missing_quotes"] += 1
-            logger.warning("HELD_CONTRACT_NOT_IN_CHAIN", extra={
-                "position_id": position.id, "symbol": position.symbol, "time": now.isoformat()})
-            self.audit.log(AuditAction.QUOTE_MISSING,
-                           f"{position.symbol} missing from the option chain; marks and Greeks are stale",
-                           resource_type="position", resource_id=position.id,
-                           reason="held contract not in chain", correlation_id=position.correlation_id)
 
     def _enter(self, now: datetime, candidates: Sequence[ContractQuote]) -> None:
         assert self.underlying_price is not None
@@ -221,7 +229,8 @@ class TradingBot:
     # -- order events ----------------------------------------------------------------------
     def on_order_update(self, update: OrderUpdate) -> None:
         self.now = update.time
-        if self.rolls.on_update(update):
+        self.previous_run.on_update(update)  # an old order's fill is still booked below
+        if self._assignment_event(update) or self.rolls.on_update(update):
             return
         try:
             tracked, check = self.executor.on_update(update)
@@ -239,21 +248,50 @@ class TradingBot:
                                         update.message or "rejected by LEAN",
                                         correlation_id=tracked.request.correlation_id if tracked else None)
 
+    def _assignment_event(self, update: OrderUpdate) -> bool:
+        """LEAN's exercise model: the option leg at 0, then the shares at the strike (positions/assignment.py)."""
+        if update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) or not update.fill_quantity:
+            return False
+        if self.assignments.underlying_leg(update):
+            self.recorder.fill_received(update, None, None)
+            return True
+        position = self.book.open_for_symbol(update.symbol)
+        if position is None or not is_exercise_leg(update):
+            return False
+        kind = self.assignments.option_leg(update, position.id)
+        closing = min(abs(update.fill_quantity), abs(position.quantity)) * (1 if position.quantity < 0 else -1)
+        self.recorder.fill_received(update, None, None)
+        self._book(replace(update, fill_quantity=closing, fill_price=0.0), None, None, None, reason=kind)
+        return True
+
+    def _close_assigned_shares(self, now: datetime) -> None:
+        for stock in self.assignments.due(now):
+            stock.close_sent = True
+            tracked = self._submit(OrderRequest(self._client_id(), stock.symbol, -stock.quantity,
+                                                OrderPurpose.ASSIGNMENT, correlation_id=stock.from_position), None)
+            if tracked.rejected:  # never dropped: due again after the back-off
+                stock.close_sent, stock.retry_at = False, now + EXIT_RETRY_AFTER
+
     def unmatched(self, update: OrderUpdate, reason: str) -> None:
-        self.counters["unmatched_events"] += 1
-        logger.warning("FILL_UNMATCHED", extra={
-            "order_id": update.order_id, "client_id": update.client_id, "symbol": update.symbol,
-            "fill_quantity": update.fill_quantity, "fill_price": update.fill_price, "reason": reason,
-            "event_message": update.message})
-        self.audit.log(AuditAction.ORDER_EVENT_UNMATCHED, f"Fill not booked: {update.symbol}",
-                       resource_type="order", resource_id=update.client_id or str(update.order_id),
-                       reason=reason, metadata={"lean_order_id": update.order_id, "fill_price": update.fill_price,
-                                                "fill_quantity": update.fill_quantity})
+        self.recorder.unmatched(update, reason)
+
+    def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
+        """Count, log and audit a fill another component booked (a roll leg)."""
+        self.recorder.record_fill(update, correlation_id)
+
+    def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
+        self.recorder.position_closed(position, update, reason)
+
+    def record_failure(self, where: str, error: BaseException) -> None:
+        """A component raised: stop opening positions until a human looks (fail safe)."""
+        self.recorder.record_failure(where, error, self.now)
 
     def _apply_fill(self, update: OrderUpdate, tracked: TrackedOrder | None, slippage_pct: float | None) -> None:
         working = tracked.working if tracked else None
-        self._fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
+        self.recorder.fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
         request = tracked.request if tracked else None
+        if self.assignments.apply_fill(update) is not None:
+            return  # shares an assignment delivered, being closed
         held = self.book.open_for_symbol(update.symbol)
         if held is not None and held.quantity and (held.quantity > 0) != (update.fill_quantity > 0) \
                 and abs(update.fill_quantity) > abs(held.quantity):
@@ -265,7 +303,7 @@ class TradingBot:
         self._book(update, request, working, slippage_pct)
 
     def _book(self, update: OrderUpdate, request: OrderRequest | None, working: WorkingOrder | None,
-              slippage_pct: float | None) -> None:
+              slippage_pct: float | None, reason: str | None = None) -> None:
         position = self._position_for(update, request)
         if position is None:
             return
@@ -283,11 +321,14 @@ class TradingBot:
             slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id,
             is_assignment=update.is_assignment)
         if opening:
-            self._opened(position, update)
+            contract = self._contracts.get(update.client_id or "")
+            at_entry = {"delta": contract.delta if contract.has_market_greeks else None,
+                        "iv": contract.iv or None, "mid": contract.mid} if contract is not None else None
+            self.recorder.opened(position, update, at_entry)
         elif realized:
             logger.info("PNL_REALIZED", extra={"position_id": position.id, "realized": round(realized, 2)})
         if position.quantity == 0:
-            self.position_closed(position, update, request.purpose.value if request else "external")
+            self.position_closed(position, update, reason or (request.purpose.value if request else "external"))
 
     def _position_for(self, update: OrderUpdate, request: OrderRequest | None) -> BotManagedPosition | None:
         position = self.book.open_for_symbol(update.symbol)
@@ -300,56 +341,17 @@ class TradingBot:
         return self.manager.open_position(contract, self.broker.contract_multiplier(contract.symbol),
                                           update.time, request.correlation_id)
 
-    def _opened(self, position: BotManagedPosition, update: OrderUpdate) -> None:
-        self.counters["positions_opened"] += 1
-        side = "sell" if update.fill_quantity < 0 else "buy"
-        strategy = "external" if (update.client_id or "").startswith("X") else "entry_rule"
-        logger.info("TRADE_OPENED", extra={
-            "trade_id": position.id, "symbol": position.symbol, "side": side,
-            "quantity": update.fill_quantity, "price": update.fill_price,
-            "order_id": update.client_id or str(update.order_id), "strategy": strategy,
-            "strike": position.strike, "expiry": position.expiry.isoformat(), "right": position.right.value})
-        contract = self._contracts.get(update.client_id or "")
-        at_entry = {"delta": contract.delta if contract.has_market_greeks else None,
-                    "iv": contract.iv or None, "mid": contract.mid} if contract is not None else None
-        self.audit.log_trade_open(position.id, position.symbol, side, update.fill_quantity, update.fill_price,
-                                  strategy=strategy, correlation_id=position.correlation_id, at_entry=at_entry)
-
-    def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
-        """Count, log and audit a fill another component booked (a roll leg)."""
-        self._fill_received(update, None, None)
-        self.audit.log_order_fill(update.client_id or str(update.order_id), update.symbol, update.fill_quantity,
-                                  update.fill_price, update.fill_quantity, update.fill_price, update.state.value,
-                                  fee=update.fee, correlation_id=correlation_id)
-
-    def _fill_received(self, update: OrderUpdate, remaining: int | None, slippage_pct: float | None) -> None:
-        self.counters["fills"] += 1
-        logger.info("ORDER_FILLED", extra={
-            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
-            "symbol": update.symbol, "fill_price": update.fill_price, "fill_quantity": update.fill_quantity,
-            "remaining_quantity": remaining, "fee": update.fee, "status": update.state.value,
-            "slippage_pct": slippage_pct})
-
     def _covered_all(self) -> dict[str, int]:
         """``covered`` for every open position (once per slice; nothing to add up while no order
         or roll is working, the usual case)."""
-        if not self.executor.orders and not any(roll.active for roll in self.rolls.rolls.values()):
+        if not self.ledger.working():
             return {}
         return {p.id: self.covered(p) for p in self.book.open_positions()}
 
     def covered(self, position: BotManagedPosition) -> int:
-        """Contracts of ``position`` that working orders already close: every working order on its
-        contract that goes against it, whoever placed it (bot, person, agent), and an active roll's
-        close leg."""
-        total = 0
-        for order in self.executor.active():
-            remaining = order.working.remaining_quantity
-            if order.working.symbol == position.symbol and remaining and (remaining > 0) != (position.quantity > 0):
-                total += abs(remaining)
-        for roll in self.rolls.rolls.values():
-            if roll.active and roll.position_id == position.id:
-                total += abs(roll.close_goal - roll.close_filled)
-        return total
+        """Contracts of ``position`` that working orders already close (the ledger: every working
+        order and roll leg on its contract that goes against it, whoever placed it)."""
+        return self.ledger.closing(position.symbol, position.quantity)
 
     def close_position(self, position: BotManagedPosition, purpose: OrderPurpose, reason: str) -> None:
         """Close what is left of ``position`` (not already being closed) through the gateway."""
@@ -361,17 +363,6 @@ class TradingBot:
         self._submit(OrderRequest(self._client_id(), position.symbol, count if position.quantity < 0 else -count,
                                   purpose, position_id=position.id, correlation_id=position.correlation_id,
                                   expected_price=position.mark_price), self.quotes.get(position.symbol))
-
-    def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
-        self.counters["positions_closed"] += 1
-        self.breaker.on_position_closed(update.time, position.realized_pnl - position.fees)
-        logger.info("TRADE_CLOSED", extra={
-            "trade_id": position.id, "symbol": position.symbol, "quantity": update.fill_quantity,
-            "price": update.fill_price, "order_id": update.client_id or str(update.order_id),
-            "realized_pnl": round(position.realized_pnl, 2), "fees": round(position.fees, 2),
-            "reason": reason})
-        self.audit.log_trade_close(position.id, position.symbol, round(position.realized_pnl, 2),
-                                   round(position.fees, 2), reason, correlation_id=position.correlation_id)
 
     # -- requests from people and agents (inbox / LEAN commands) -------------------------------
     def submit_external(self, request_id: str, quote: ContractQuote, quantity: int, limit_price: float | None,
@@ -389,18 +380,24 @@ class TradingBot:
     def cancel_external(self, request_id: str) -> bool:
         return self.executor.cancel(f"X{request_id}")
 
-    def record_failure(self, where: str, error: BaseException) -> None:
-        """A component raised: stop opening positions until a human looks (fail safe)."""
-        self.counters["component_failures"] += 1
-        self.entries_suspended = True
-        context = {"entries_suspended": True, "time": None if self.now is None else self.now.isoformat()}
-        logger.error("COMPONENT_FAILED", extra={
-            "component": where, "operation": where, "error_type": type(error).__name__, "error": str(error),
-            "recoverable": False, "context": context})
-        self.audit.log_component_failure(where, where, error, recoverable=False, context=context)
-
     # -- state -----------------------------------------------------------------------------
+    def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None], now: datetime,
+                open_orders: Sequence[OpenOrder] = (), shares: Shares | None = None) -> RestoreReport:
+        """Live restart, before anything is sent: positions, shares and the session state from the
+        last snapshot, then the previous run's open orders adopted, cancelled or flagged."""
+        self.now = now
+        report = restore_state(self.book, self.session, self.audit, snapshot, held, now, (self.assignments, shares))
+        positions = {p.symbol: (p.id, p.quantity) for p in self.book.open_positions()}
+        report.orders = plan_orders(open_orders, snapshot.working_orders, positions)
+        apply_plan(report.orders, lambda d: adopt(d, self.executor, self.book, now), self.previous_run,
+                   self.gateway.cancel, self.audit)
+        return report
+
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:
         view = self.broker.portfolio()
         self.equity_history.append((now_utc, view.total_portfolio_value))
-        return build_snapshot(self, now_utc, mode, view)
+        return build_snapshot(self._snapshot_sources, now_utc, mode, view, self.underlying_price, self.equity_history)
+
+    def state_fingerprint(self) -> tuple[object, ...]:
+        """Changes whenever something a restart needs changed (live: the adapter saves then)."""
+        return state_fingerprint(self.session, self.ledger, self.counters)

@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -84,9 +85,13 @@ class LeanRun:
 
 
 def run_lean(algorithm: Path | type[QCAlgorithm], data: Path, storage: Path,
-             parameters: dict[str, str] | None = None, **engine_args: Any) -> LeanRun:
+             parameters: dict[str, str] | None = None,
+             configure: Callable[[ReplayEngine], None] | None = None, **engine_args: Any) -> LeanRun:
+    """``configure(engine)`` runs before the replay starts (the restart drill installs itself there)."""
     cls = algorithm if isinstance(algorithm, type) else load_algorithm_file(Path(algorithm))
     engine = ReplayEngine(cls, parameters or {}, storage, data, **engine_args)
+    if configure is not None:
+        configure(engine)
     result = engine.run()
     start = result.start
     end = engine.algorithm.end_date.date() if engine.algorithm.end_date.date() >= start else result.end

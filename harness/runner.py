@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -44,6 +44,7 @@ from harness.engine import HarnessEngine, RunResult  # noqa: E402
 from harness.lean_run import format_statistics, has_lean_data, run_lean, write_result  # noqa: E402
 from harness.market import MarketConfig  # noqa: E402
 from harness.qc_algorithm import QCAlgorithm  # noqa: E402
+from harness.restart import drill_setup  # noqa: E402
 from harness.trading_calendar import trading_days  # noqa: E402
 
 
@@ -186,7 +187,8 @@ def run_on_lean_data(args: argparse.Namespace, data: Path | None) -> int:
     parameters.update(_parse_overrides(args.param))
     if args.fresh and args.storage.exists():
         shutil.rmtree(args.storage)
-    run = run_lean(algorithm, data, args.storage, parameters)
+    drill_args, drills = drill_setup(args.restart_at)
+    run = run_lean(algorithm, data, args.storage, parameters, **drill_args)
     name = getattr(algorithm, "name", getattr(algorithm, "__name__", str(algorithm)))
     print(f"Offline harness backtest of {name} replaying LEAN data from {data}")
     print(f"  period {run.result.start} .. {run.result.end}, {run.result.slices:,} slices, "
@@ -197,6 +199,8 @@ def run_on_lean_data(args: argparse.Namespace, data: Path | None) -> int:
     args.log_file.parent.mkdir(parents=True, exist_ok=True)
     args.log_file.write_text("\n".join(run.result.logs) + "\n", encoding="utf-8")
     print(f"  log  {args.log_file} ({len(run.result.logs)} lines)")
+    for drill in drills:
+        print("\n".join(drill.summary_lines()))
     if args.result is not None:
         write_result(run, args.result)
         print(f"  result  {args.result}")
@@ -215,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a config.json parameter (repeatable)")
     parser.add_argument("--fresh", action="store_true", help="empty the storage folder first")
+    parser.add_argument("--restart-at", type=datetime.fromisoformat, action="append", default=[],
+                        metavar="YYYY-MM-DDTHH:MM", help="restart drill (live mode): stop the algorithm at this "
+                        "algorithm time and start a new instance, as a live LEAN restart does (repeatable)")
     parser.add_argument("--log-file", type=Path, default=REPO_ROOT / "backtests" / "harness.log",
                         help="where the algorithm's log goes (default backtests/harness.log)")
     parser.add_argument("--algorithm", type=Path, default=None,
@@ -233,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.result is not None:
         parser.error("--result needs LEAN data (--data DIR, or lean.json's data-folder): the synthetic "
                      "market's run is summarised on the terminal and in the Object Store")
+    drill_args, drills = drill_setup(args.restart_at)
     engine, result = run(args.days, args.start, args.seed, args.storage,
-                         _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar())
+                         _parse_overrides(args.param), fresh=args.fresh, on_day=ProgressBar(), **drill_args)
     args.log_file.parent.mkdir(parents=True, exist_ok=True)
     args.log_file.write_text("\n".join(result.logs) + "\n", encoding="utf-8")
     print("(synthetic market: no LEAN data in lean.json's data-folder; pass --data DIR to replay one)")
     print(summary(engine, result))
+    for drill in drills:
+        print("\n".join(drill.summary_lines()))
     print(f"  log               {args.log_file} ({len(result.logs)} lines)")
     return 0
 

@@ -2,7 +2,7 @@
 order queue with ``actor_type`` ai_agent). Pure: stdlib only, no I/O.
 
 - ``state_refusal``: HALTED refuses everything but what reduces exposure (closes); REDUCING refuses
-  what adds exposure. The algorithm's gateway checks this again (``execution.circuit_breaker.permits``
+  what adds exposure. The algorithm's gateway checks this again (``execution.risk.circuit_breaker.permits``
   is the authority); this spares the agent a round trip and keeps a person from approving an order
   the algorithm would refuse.
 - ``budget_refusals``: an agent's per-day budget in autonomous mode (orders, contracts per order,

@@ -94,6 +94,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                        "(0 switches the stop-loss off)"),
     ParameterSpec("min_close_contracts", "int", "1", 1, 1000,
                   help="a profit-taking level that would close fewer contracts is skipped"),
+    ParameterSpec("assignment_action", "choice", "close", choices=("close", "hold"),
+                  help="shares an assignment delivers: close (at the next session, through the gateway) "
+                       "or hold (the wheel)"),
     ParameterSpec("order_style", "choice", "limit", choices=("limit", "market"),
                   help="limit: at mid, repriced toward the far side, then market"),
     ParameterSpec("reprice_seconds", "int", "60", 1, 3600, help="wait before each reprice"),
@@ -196,6 +199,7 @@ class BotConfig:
     profit_ladder: tuple[LadderLevel, ...]
     stop_loss_pct: float
     min_close_contracts: int
+    assignment_action: str
     order_style: str
     reprice_seconds: int
     reprice_max_attempts: int

@@ -19,6 +19,7 @@ class OrderPurpose(StrEnum):
     EXPIRY_GUARD = "expiry_guard"
     EXTERNAL = "external"  # queued by a person or an agent through the sidecar (inbox / LEAN command)
     ROLL = "roll"  # a leg of a roll, or the close of a position that could not roll
+    ASSIGNMENT = "assignment"  # closing the shares an assignment or exercise delivered
 
     @property
     def closes(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from execution.circuit_breaker import (
+from execution.risk.circuit_breaker import (
     CircuitBreaker,
     CircuitBreakerResetRefused,
     TradingState,
@@ -26,7 +26,7 @@ DAY1, DAY2 = date(2015, 12, 23), date(2015, 12, 24)
 
 @pytest.fixture
 def events() -> Iterator[ListHandler]:
-    with capture("options_bot.execution.circuit_breaker") as handler:
+    with capture("options_bot.execution.risk.circuit_breaker") as handler:
         yield handler
 
 

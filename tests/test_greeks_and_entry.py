@@ -5,8 +5,8 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from execution.entry_rule import choose_entry, years_to_expiry
-from execution.greeks import bs_delta, bs_price, implied_volatility
+from execution.positions.entry_rule import choose_entry, years_to_expiry
+from execution.positions.greeks import bs_delta, bs_price, implied_volatility
 from harness.pricing import price_chain
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote

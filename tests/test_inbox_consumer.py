@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from execution.circuit_breaker import TradingState
+from execution.risk.circuit_breaker import TradingState
 from harness.runner import run
 from models.audit import AuditAction
 from utils.audit_reader import read_storage_folder_trail

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from api.order_queue import OrderQueue
-from execution.inbox_consumer import InboxConsumer
+from execution.orders.inbox_consumer import InboxConsumer
 from harness.object_store import ObjectStore
 from tests.test_api_support import AUTH, TestClient, make_settings, order_body
 from utils.audit_logger import AuditLogger, MemoryAuditSink

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from execution.entry_rule import choose_entry
+from execution.positions.entry_rule import choose_entry
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote
 

@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from execution.order_executor import OrderExecutor, Phase
-from execution.order_gateway import GatewayResult
-from execution.pre_trade_validator import ValidationResult
-from execution.slippage_budget import SlippageBudget
+from execution.orders.order_executor import OrderExecutor, Phase
+from execution.risk.order_gateway import GatewayResult
+from execution.risk.pre_trade_validator import ValidationResult
+from execution.risk.slippage_budget import SlippageBudget
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderKind, OrderPurpose, OrderRequest, OrderState, OrderUpdate

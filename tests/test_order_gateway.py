@@ -7,7 +7,7 @@ import ast
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from execution.circuit_breaker import TradingState
+from execution.risk.circuit_breaker import TradingState
 from execution.trading_bot import TradingBot
 from harness.market import MarketConfig
 from harness.runner import run
@@ -47,7 +47,7 @@ def calls(path: Path) -> list[tuple[str, str, str | None]]:
 
 
 def test_lean_order_methods_are_called_only_by_the_lean_broker_behind_the_gateway() -> None:
-    for path in [ROOT / "main.py", *sorted((ROOT / "execution").glob("*.py"))]:
+    for path in [ROOT / "main.py", *sorted((ROOT / "execution").rglob("*.py"))]:
         for name, func, cls in calls(path):
             if name in LEAN_ORDER_METHODS:
                 assert (path.name, cls) == ("lean_adapter.py", "LeanBroker") and func in ("submit", "submit_combo"), \
@@ -55,7 +55,7 @@ def test_lean_order_methods_are_called_only_by_the_lean_broker_behind_the_gatewa
 
 
 def test_only_the_gateway_calls_the_brokers_submit() -> None:
-    for path in [ROOT / "main.py", *sorted((ROOT / "execution").glob("*.py"))]:
+    for path in [ROOT / "main.py", *sorted((ROOT / "execution").rglob("*.py"))]:
         source = path.read_text(encoding="utf-8")
         for node in ast.walk(ast.parse(source)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from execution.bot_managed_positions import BotManagedPosition, GreeksSource
-from execution.greeks import bs_greeks
-from execution.position_manager import PositionManager
+from execution.positions.greeks import bs_greeks
+from execution.positions.position_manager import PositionManager
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from execution.circuit_breaker import CircuitBreaker, TradingState
-from execution.pre_trade_validator import (
+from execution.risk.circuit_breaker import CircuitBreaker, TradingState
+from execution.risk.pre_trade_validator import (
     CheckName,
     OrderCounter,
     PreTradeContext,
@@ -37,7 +37,7 @@ LOOSE = RiskLimits(max_position_size_pct=1.0, max_single_order_value=1e9, max_da
 
 @pytest.fixture
 def events() -> Iterator[ListHandler]:
-    with capture("options_bot.execution.pre_trade_validator") as handler:
+    with capture("options_bot.execution.risk.pre_trade_validator") as handler:
         yield handler
 
 

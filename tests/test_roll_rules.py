@@ -1,4 +1,4 @@
-"""The roll knobs (models/roll_config.py) and when a position rolls (execution/roll_rules.py)."""
+"""The roll knobs (models/roll_config.py) and when a position rolls (execution/rolls/roll_rules.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from execution.bot_managed_positions import BotManagedPosition
-from execution.roll_rules import RollAction, RollRule, is_itm, resolve_no_target, should_roll
-from execution.roll_target import NoRollTarget
+from execution.rolls.roll_rules import RollAction, RollRule, is_itm, resolve_no_target, should_roll
+from execution.rolls.roll_target import NoRollTarget
 from models.bot_config import Right
 from models.exceptions import ConfigurationError
 from models.market_data import ContractQuote

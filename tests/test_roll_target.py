@@ -1,4 +1,4 @@
-"""Which contract a position rolls into (execution/roll_target.py)."""
+"""Which contract a position rolls into (execution/rolls/roll_target.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from execution.bot_managed_positions import BotManagedPosition
-from execution.greeks import bs_greeks
-from execution.roll_target import NoRollTarget, RollTarget, TargetRule, find_roll_target
+from execution.positions.greeks import bs_greeks
+from execution.rolls.roll_target import NoRollTarget, RollTarget, TargetRule, find_roll_target
 from execution.smart_execution import combo_net_quote
 from models.bot_config import Right
 from models.market_data import ContractQuote

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from execution.roll_manager import Roll, RollManager
+from execution.rolls.roll_manager import Roll, RollManager
 from harness.brokerage import HarnessBrokerage
 from harness.lean_orders import Leg
 from harness.lean_symbols import Symbol

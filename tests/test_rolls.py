@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from execution.circuit_breaker import TradingState
+from execution.risk.circuit_breaker import TradingState
 from harness.brokerage import PartialFill
 from harness.engine import HarnessEngine
 from harness.runner import run

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import execution.slippage_budget as slippage_module
+import execution.risk.slippage_budget as slippage_module
 import execution.smart_execution as smart_execution
 from execution.bot_managed_positions import BotManagedPosition, GreeksSource
 from models.audit import AuditAction, AuditEntry

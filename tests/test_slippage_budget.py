@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from execution.slippage_budget import InvalidSlippageInputError, SlippageBudget
+from execution.risk.slippage_budget import InvalidSlippageInputError, SlippageBudget
 from models.audit import AuditAction
 from models.exceptions import ConfigurationError
 from tests.log_capture import ListHandler, capture
@@ -23,7 +23,7 @@ DAY_2 = date(2015, 12, 24)
 
 @pytest.fixture
 def log_events() -> Iterator[ListHandler]:
-    with capture("options_bot.execution.slippage_budget") as handler:
+    with capture("options_bot.execution.risk.slippage_budget") as handler:
         yield handler
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from execution.circuit_breaker import TradingState
-from execution.state_restore import restore_state
+from execution.risk.circuit_breaker import TradingState
 from execution.trading_bot import TradingBot
 from harness.runner import run
 from models.audit import AuditAction
@@ -55,7 +54,7 @@ def test_open_positions_come_back_at_what_lean_holds_and_ids_continue() -> None:
     restored_bot, sink = bot()
     state = snapshot([saved("P00007", "A", -3), saved("P00008", "B", -2), saved("P00009", "C", 0, "closed")])
     held = {"A": -2, "B": -5}  # LEAN holds less of A (the bot manages 2) and more of B (the bot manages its 2)
-    report = restore_state(restored_bot, state, lambda p: held.get(p.symbol), NOW)
+    report = restored_bot.restore(state, lambda p: held.get(p.symbol), NOW)
     assert report.restored == ["P00007", "P00008"]
     quantities = {p.symbol: p.quantity for p in restored_bot.book.open_positions()}
     assert quantities == {"A": -2, "B": -2}
@@ -68,7 +67,7 @@ def test_open_positions_come_back_at_what_lean_holds_and_ids_continue() -> None:
 
 def test_a_contract_lean_does_not_hold_is_dropped_and_a_sign_conflict_suspends_entries() -> None:
     restored_bot, _ = bot()
-    report = restore_state(restored_bot, snapshot([saved("P00001", "A", -1), saved("P00002", "B", -1)]),
+    report = restored_bot.restore(snapshot([saved("P00001", "A", -1), saved("P00002", "B", -1)]),
                            lambda p: {"A": None, "B": 4}[p.symbol], NOW)
     assert report.dropped == ["P00001"] and report.conflicts == ["P00002"]
     assert restored_bot.book.open_positions() == [] and restored_bot.entries_suspended
@@ -76,7 +75,7 @@ def test_a_contract_lean_does_not_hold_is_dropped_and_a_sign_conflict_suspends_e
 
 def test_a_halt_survives_the_restart_until_a_person_resets_it() -> None:
     restored_bot, _ = bot()
-    restore_state(restored_bot, snapshot([], HALT), lambda p: None, NOW)
+    restored_bot.restore(snapshot([], HALT), lambda p: None, NOW)
     assert restored_bot.breaker.state is TradingState.HALTED and not restored_bot.wants_candidates()
     restored_bot.breaker.reset("user:ops", "human", "earnings out")
     assert restored_bot.breaker.state is TradingState.ACTIVE

@@ -2,7 +2,7 @@
 
 Every order the bot sends — entries, profit-takes, stop-losses, expiry closes, repriced
 replacements, both legs of a roll as one unit, requests queued by people and agents — goes through
-``OrderGateway.submit``: the circuit breaker and every risk limit (execution/pre_trade_validator.py)
+``OrderGateway.submit``: the circuit breaker and every risk limit (execution/risk/pre_trade_validator.py)
 are checked against a fresh ``PreTradeContext`` and only an approved order reaches
 ``BrokerPort.submit``. Nothing else in execution/ calls the broker's ``submit`` (a test checks
 the source), and LEAN's order methods are called only by the LEAN broker behind it.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from execution.ports import BrokerPort
-from execution.pre_trade_validator import OrderCounter, PreTradeContext, PreTradeValidator, ValidationResult
+from execution.risk.pre_trade_validator import OrderCounter, PreTradeContext, PreTradeValidator, ValidationResult
 from models.orders import OrderRequest
 from utils.logging_config import get_logger
 

@@ -6,7 +6,7 @@ An order *reduces exposure* iff, for every symbol it trades (legs on one symbol 
 position after it is smaller and not of the other sign: ``|pos + qty| < |pos|``, no flip, with
 pos = held + working (``pending``). A roll (close one contract, open another) or a flip adds.
 
-- ``order_sanity`` and ``circuit_breaker`` (``execution.circuit_breaker.permits``) apply to every
+- ``order_sanity`` and ``circuit_breaker`` (``execution.risk.circuit_breaker.permits``) apply to every
   order. All other checks apply to exposure-adding orders only and are reported "exempt" for a
   reducing one: a stop-loss or close is never blocked by a size, value, count, Greek, blocked
   symbol, loss or order-flow limit. (So closing one leg of an offsetting pair can leave the *net*
@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from execution.circuit_breaker import TradingState, permits
+from execution.risk.circuit_breaker import TradingState, permits
 from models.audit import AuditAction
 from models.exceptions import OrderValidationError
 from models.orders import OrderKind, OrderRequest
@@ -127,6 +127,7 @@ class PreTradeContext:
     trading_state: TradingState
     underlyings: Mapping[str, str] = field(default_factory=dict)
     pending: Mapping[str, int] = field(default_factory=dict)
+    working_symbols: frozenset[str] = frozenset()  # contracts with any working order (the ledger's)
 
     def position(self, symbol: str) -> int:
         return self.positions.get(symbol, 0) + self.pending.get(symbol, 0)
@@ -153,6 +154,22 @@ class OrderCounter:
         while self._recent and now - self._recent[0] >= RATE_WINDOW:
             self._recent.popleft()
         return tuple(self._recent)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"session_date": None if self.session_date is None else self.session_date.isoformat(),
+                "orders_today": self.orders_today, "recent": [t.isoformat() for t in self._recent]}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """After a restart: the day's count and the rate window as they were (raises ValueError,
+        TypeError or KeyError on a malformed value and changes nothing then)."""
+        raw_date = saved["session_date"]
+        session_date = None if raw_date is None else date.fromisoformat(raw_date)
+        count = saved["orders_today"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"orders_today must be a whole number >= 0, got {count!r}")
+        recent = [datetime.fromisoformat(t) for t in saved.get("recent") or []]
+        self.session_date, self.orders_today = session_date, count
+        self._recent = deque(sorted(recent))
 
 
 def net_legs(orders: Sequence[OrderRequest]) -> dict[str, int]:
@@ -321,10 +338,13 @@ class PreTradeValidator:
         return _cap(CheckName.POSITION_SIZE, worst, limit, f"position {worst_symbol} share of portfolio")
 
     def _open_positions(self, net: Mapping[str, int], ctx: PreTradeContext) -> CheckResult:
+        # a contract is open while it is held or has any working order (the ledger's rule: working
+        # orders may fill in any order, or not at all); the order checked here is counted as filled
         change = 0
         for symbol, qty in net.items():
-            before = ctx.position(symbol)
-            change += int(before + qty != 0) - int(before != 0)
+            held = ctx.positions.get(symbol, 0)
+            working = symbol in ctx.working_symbols or ctx.pending.get(symbol, 0) != 0
+            change += int(working or held + qty != 0) - int(working or held != 0)
         return _cap(CheckName.OPEN_POSITIONS, ctx.open_positions + change, self.limits.max_open_positions,
                     "open positions", ctx.open_positions)
 

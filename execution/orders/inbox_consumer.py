@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from execution.circuit_breaker import CircuitBreakerResetRefused
+from execution.risk.circuit_breaker import CircuitBreakerResetRefused
 from models.audit import AuditAction
 from models.market_data import ContractQuote
 from utils.logging_config import get_logger
@@ -44,7 +44,7 @@ from utils.order_inbox import (
 )
 
 if TYPE_CHECKING:
-    from execution.trading_bot import TradingBot
+    from execution.ports import RequestHandler
     from utils.audit_sinks import TextObjectStore
 
 logger = get_logger(__name__)
@@ -53,7 +53,7 @@ ContractResolver = Callable[[OrderSpec], ContractQuote | None]
 
 
 class InboxConsumer:
-    def __init__(self, store: TextObjectStore, bot: TradingBot, resolve: ContractResolver,
+    def __init__(self, store: TextObjectStore, bot: RequestHandler, resolve: ContractResolver,
                  clock: Callable[[], datetime]) -> None:
         self._store = store
         self._bot = bot

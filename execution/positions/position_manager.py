@@ -28,7 +28,7 @@ from execution.bot_managed_positions import (
     PositionBook,
     calculate_close_quantity,
 )
-from execution.greeks import greeks_from_mids
+from execution.positions.greeks import greeks_from_mids
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote

@@ -30,7 +30,7 @@ position is the fraction of its maximum profit (1.0 = the option is worth nothin
 position it is the gain over the premium paid. Without a mark on the position, the mid of
 ``quote`` stands in. "At" a threshold counts: comparisons allow 1e-9 of float noise.
 
-After a ROLL, the caller looks for a target (``execution.roll_target.find_roll_target``); when there
+After a ROLL, the caller looks for a target (``execution.rolls.roll_target.find_roll_target``); when there
 is none, ``resolve_no_target`` says CLOSE (``CLOSE_NO_TARGET``, with ``roll_close_if_unable_to_roll``)
 or HOLD (``NO_TARGET``).
 
@@ -66,7 +66,7 @@ from models.roll_config import RollConfig
 
 if TYPE_CHECKING:
     from execution.bot_managed_positions import BotManagedPosition
-    from execution.roll_target import NoRollTarget
+    from execution.rolls.roll_target import NoRollTarget
 
 EPS = 1e-9  # float noise allowed when a value sits exactly at a threshold
 

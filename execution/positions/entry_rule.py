@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 
 import numpy as np
 
-from execution.greeks import bs_delta, implied_volatility
+from execution.positions.greeks import bs_delta, implied_volatility
 from models.bot_config import BotConfig, OptionSide, Right
 from models.market_data import ContractQuote
 

@@ -3,7 +3,7 @@
 Flow, with the seed's event names; ``roll_id`` is the correlation id of every order, fill and
 audit entry of the roll:
 
-ROLL_INITIATED -> target (execution/roll_target.py; none: ROLL_NO_TARGET, then close or hold per
+ROLL_INITIATED -> target (execution/rolls/roll_target.py; none: ROLL_NO_TARGET, then close or hold per
 ``close_if_unable_to_roll``) -> both legs validated by the gateway as one unit
 (ROLL_VALIDATION_FAILED when refused) -> ``combo_limit_order`` at the net mid -> each leg's
 fills move contracts from the old position to a new one (the old one's P&L realised; the new one
@@ -28,8 +28,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected
-from execution.roll_rules import RollDecision, resolve_no_target, should_roll
-from execution.roll_target import NoRollTarget, RollTarget, find_roll_target
+from execution.ledger import WorkingLeg
+from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
+from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
 from models.audit import AuditAction
 from models.exceptions import RollExecutionError
 from models.market_data import ContractQuote
@@ -38,7 +39,7 @@ from models.roll_config import RollConfig
 from utils.logging_config import get_logger
 
 if TYPE_CHECKING:
-    from execution.trading_bot import TradingBot
+    from execution.ports import RollHost
 
 logger = get_logger(__name__)
 
@@ -67,6 +68,8 @@ class Roll:
     cancels_pending: set[int] = field(default_factory=set)
     last_fill: OrderUpdate | None = None
     failing: str | None = None  # timed out: the reason, until LEAN confirms the cancels
+    sending: bool = False  # its combo is being validated: not yet working for the ledger
+    expected: dict[str, float] = field(default_factory=dict)  # each leg's mid at roll time: the slippage reference
 
     @property
     def close_goal(self) -> int:
@@ -82,7 +85,7 @@ class Roll:
 
 
 class RollManager:
-    def __init__(self, config: RollConfig, bot: TradingBot) -> None:
+    def __init__(self, config: RollConfig, bot: RollHost) -> None:
         self.config = config
         self.bot = bot
         self.rolls: dict[str, Roll] = {}
@@ -90,6 +93,20 @@ class RollManager:
         self._attempted: dict[str, date] = {}
         self._next_check: datetime | None = None
         self._next_id = 1
+
+    def working_legs(self) -> list[WorkingLeg]:
+        """For the exposure ledger: both legs of every roll that can still fill (active, or failed
+        while LEAN has not confirmed the cancels yet); a combo being validated is left out."""
+        legs = []
+        for roll in self.rolls.values():
+            if roll.sending or not (roll.active or roll.failing is not None):
+                continue
+            ids = tuple(roll.order_ids)
+            legs += [WorkingLeg(roll.roll_id, roll.target.close_symbol, roll.close_goal - roll.close_filled,
+                                OrderPurpose.ROLL.value, roll.position_id, ids, "roll"),
+                     WorkingLeg(roll.roll_id, roll.target.symbol, roll.open_goal - roll.open_filled,
+                                OrderPurpose.ROLL.value, roll.new_position_id, ids, "roll")]
+        return legs
 
     def rolling(self, position_id: str) -> bool:
         return any(r.active and r.position_id == position_id for r in self.rolls.values())
@@ -147,12 +164,18 @@ class RollManager:
                                     "quantity": position.quantity}, metadata=decision.to_dict())
         if current is None or not bot.underlying_price:
             raise RollExecutionError(f"{roll_id}: no quote for {position.symbol} or no underlying price")
+        # never into a contract held (or worked) the other way: the legs would net, one position orphaned
+        short = position.quantity < 0
+        candidates = [c for c in candidates if not (bot.ledger.exposure(c.symbol) and
+                                                    (bot.ledger.exposure(c.symbol) < 0) != short)]
         target = find_roll_target(position, candidates, bot.underlying_price, now.date(), self.config, current,
                                   risk_free_rate=bot.config.risk_free_rate)
         if isinstance(target, NoRollTarget):
             self._no_target(roll_id, position, decision, target)
             return
         roll = Roll(roll_id, position.id, target, now)
+        legs = ((position.symbol, current), (target.symbol, target.quote))
+        roll.expected = {symbol: quote.mid for symbol, quote in legs if quote.has_two_sided_quote}
         self.rolls[roll_id] = roll
         bot.quotes[target.symbol] = target.quote
         self._send(roll, now, round(target.net_mid, 2))
@@ -169,8 +192,12 @@ class RollManager:
                 for symbol, quantity in ((target.close_symbol, roll.close_goal - roll.close_filled),
                                          (target.symbol, roll.open_goal - roll.open_filled))]
         units = target.quantity
-        result = bot.gateway.submit_combo(legs, [(target.close_symbol, target.close_ratio),
-                                                 (target.symbol, target.open_ratio)], units, limit, now)
+        roll.sending = True
+        try:
+            result = bot.gateway.submit_combo(legs, [(target.close_symbol, target.close_ratio),
+                                                     (target.symbol, target.open_ratio)], units, limit, now)
+        finally:
+            roll.sending = False
         if not result.accepted:
             roll.phase = RollPhase.FAILED
             logger.warning("ROLL_VALIDATION_FAILED", extra={"roll_id": roll.roll_id,
@@ -233,6 +260,10 @@ class RollManager:
             bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
             return
         bot.record_fill(update, roll.roll_id)
+        expected = roll.expected.get(update.symbol, 0.0)
+        if expected > 0:  # roll fills are charged to the slippage budget like any other fill
+            bot.slippage.check_slippage(expected, update.fill_price, update.fill_quantity, roll.roll_id,
+                                        target.multiplier)
         bot.audit.log(AuditAction.ROLL_LEG_FILL, f"Roll {roll.roll_id}: {update.fill_quantity:+d} {update.symbol}",
                       resource_type="roll", resource_id=roll.roll_id, correlation_id=roll.roll_id,
                       metadata={"symbol": update.symbol, "fill_quantity": update.fill_quantity,
@@ -248,11 +279,19 @@ class RollManager:
         if roll.new_position_id is not None:
             return self.bot.book.positions[roll.new_position_id]
         target = roll.target
-        new = self.bot.manager.open_position(target.quote, target.multiplier, when, roll.roll_id)
-        new.roll_history = [*old.roll_history, {"roll_id": roll.roll_id, "from": old.symbol, "to": target.symbol,
-                                                "from_position": old.id, "at": when.isoformat()}]
+        held = self.bot.book.open_for_symbol(target.symbol)
+        # rolling into a contract already held the same way: the contracts merge into that position
+        merged = held is not None and held.id != old.id
+        new = held if held is not None and merged else self.bot.manager.open_position(
+            target.quote, target.multiplier, when, roll.roll_id)
+        new.roll_history = [*(new.roll_history if merged else old.roll_history),
+                            {"roll_id": roll.roll_id, "from": old.symbol, "to": target.symbol,
+                             "from_position": old.id, "at": when.isoformat()}]
         roll.new_position_id = new.id
-        self.bot.counters["positions_opened"] += 1
+        if merged:
+            logger.info("ROLL_MERGED", extra={"roll_id": roll.roll_id, "position_id": new.id, "symbol": new.symbol})
+        else:
+            self.bot.counters["positions_opened"] += 1
         return new
 
     def _complete(self, roll: Roll, old: BotManagedPosition, update: OrderUpdate) -> None:

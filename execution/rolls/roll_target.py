@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from execution.greeks import DAYS_PER_YEAR, bs_greeks, implied_volatility_vectorised
+from execution.positions.greeks import DAYS_PER_YEAR, bs_greeks, implied_volatility_vectorised
 from execution.smart_execution import combo_net_quote
 from models.bot_config import Right
 from models.market_data import ContractQuote

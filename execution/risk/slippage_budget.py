@@ -204,6 +204,21 @@ class SlippageBudget:
             metadata={**fields, "session_date": None if self._session_date is None
                       else self._session_date.isoformat()})
 
+    def restore(self, saved: dict[str, Any]) -> None:
+        """After a restart: the session's spent slippage and the reduce-only latch as they were
+        (raises ValueError, TypeError or KeyError on a malformed value and changes nothing then)."""
+        raw_date = saved["session_date"]
+        session_date = None if raw_date is None else _session_date(date.fromisoformat(raw_date))
+        total = _number("session_total_usd", saved["session_total_usd"])
+        if total < 0:
+            raise InvalidSlippageInputError(f"session_total_usd must be >= 0, got {total!r}")
+        reduce_only = saved["reduce_only"]
+        if not isinstance(reduce_only, bool):
+            raise InvalidSlippageInputError(f"reduce_only must be true or false, got {reduce_only!r}")
+        breaches = int(saved.get("breaches") or 0)
+        self._session_date, self._session_total = session_date, total
+        self._reduce_only, self._breaches = reduce_only, breaches
+
     def to_dict(self) -> dict[str, Any]:
         """For the state snapshot."""
         return {"session_date": None if self._session_date is None else self._session_date.isoformat(),

@@ -23,7 +23,7 @@ slippage_budget        REDUCING   the session's slippage budget is spent
   are rebased to the last equity seen, and the losing streak restarts at 0.
 - Sessions are exchange sessions: the caller passes the exchange-time date to ``start_session``,
   which resets the daily baseline (the session's start equity); the order counts live in
-  ``execution.pre_trade_validator.OrderCounter``, started at the same moment.
+  ``execution.risk.pre_trade_validator.OrderCounter``, started at the same moment.
 - Every trip and every state change is logged CRITICAL (CIRCUIT_BREAKER_TRIPPED,
   CIRCUIT_BREAKER_STATE_CHANGED) and audited (CIRCUIT_BREAKER_TRIP / _STATE_CHANGE / _RESET).
 """
@@ -204,9 +204,17 @@ class CircuitBreaker:
                 logger.error("CIRCUIT_BREAKER_RESTORE_SKIPPED", extra={"trip": raw, "error": str(exc)})
                 continue
             self._trips[trigger] = trip
-        if isinstance(saved.get("high_watermark"), int | float):
-            self.high_watermark = float(saved["high_watermark"])
+        watermark = _saved_number(saved, "high_watermark")
+        if watermark is not None:
+            self.high_watermark = watermark if self.high_watermark is None else max(self.high_watermark, watermark)
         self.consecutive_losses = int(saved.get("consecutive_losses") or 0)
+        baseline = _saved_number(saved, "session_start_equity")
+        if isinstance(saved.get("session_date"), str) and baseline is not None:
+            # the same session continues: its loss baseline is the one from before the restart
+            # (start_session for that date is then a no-op; a later date starts a new one)
+            self.session_date = date.fromisoformat(saved["session_date"])
+            self.session_start_equity = baseline
+            self.last_equity = _saved_number(saved, "last_equity")
         self._update_state("system", "system", f"restored from the last snapshot at {now.isoformat()}")
 
     # -- human reset ---------------------------------------------------------------------------
@@ -277,6 +285,13 @@ def _require_actor(actor: str, actor_type: str, reason: str, what: str) -> None:
             f"circuit-breaker {what} must come from one of {sorted(RESET_ACTOR_TYPES)}, got {actor_type!r}")
     if not isinstance(reason, str) or not reason.strip():
         raise CircuitBreakerResetRefused(f"circuit-breaker {what} needs a reason")
+
+
+def _saved_number(saved: dict[str, Any], name: str) -> float | None:
+    value = saved.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _finite(name: str, value: float) -> float:

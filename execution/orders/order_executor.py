@@ -16,13 +16,15 @@ It is told about LEAN's events by the bot; it never decides what to trade.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from execution.order_gateway import OrderGateway
-from execution.slippage_budget import SlippageBudget, SlippageCheckResult
+from execution.ledger import WorkingLeg
+from execution.risk.order_gateway import OrderGateway
+from execution.risk.slippage_budget import SlippageBudget, SlippageCheckResult
 from execution.smart_execution import (
     RepricingPolicy,
     WorkingOrder,
@@ -36,6 +38,8 @@ from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
+
+FINISHED_KEPT = 500
 
 
 class Phase(StrEnum):
@@ -83,6 +87,9 @@ class OrderExecutor:
         self._multiplier = multiplier
         self.orders: dict[str, TrackedOrder] = {}  # working orders only: a finished one leaves
         self.finished = 0
+        # the last FINISHED_KEPT finished orders: a fill LEAN reports after CANCELED still finds its
+        # order (LEAN books it, so must we)
+        self._finished: OrderedDict[str, TrackedOrder] = OrderedDict()
 
     def active(self) -> list[TrackedOrder]:
         return list(self.orders.values())
@@ -91,6 +98,9 @@ class OrderExecutor:
         tracked.phase = Phase.DONE
         if self.orders.pop(tracked.request.client_id, None) is not None:
             self.finished += 1
+        self._finished[tracked.request.client_id] = tracked
+        while len(self._finished) > FINISHED_KEPT:
+            self._finished.popitem(last=False)
 
     # -- placing ---------------------------------------------------------------------------
     def place(self, request: OrderRequest, quote: ContractQuote | None, now: datetime, *,
@@ -143,6 +153,15 @@ class OrderExecutor:
             return
         tracked.lean_order_ids.extend(ids)
 
+    def adopt(self, request: OrderRequest, lean_order_id: int, now: datetime) -> TrackedOrder:
+        """A working order of a previous run (restart reconciliation): tracked as it is, never
+        repriced (its price is the previous run's)."""
+        working = WorkingOrder(request.client_id, request.symbol, request.quantity, expected_price=0.0,
+                               submitted_at=now, limit_price=None)
+        tracked = TrackedOrder(request, working, [lean_order_id], Phase.WORKING, as_given=True)
+        self.orders[request.client_id] = tracked
+        return tracked
+
     # -- repricing -------------------------------------------------------------------------
     def on_slice(self, now: datetime, quotes: Mapping[str, ContractQuote]) -> None:
         for tracked in self.active():
@@ -183,18 +202,31 @@ class OrderExecutor:
                 pending[symbol] = pending.get(symbol, 0) + tracked.working.remaining_quantity
         return pending
 
+    def working_legs(self) -> list[WorkingLeg]:
+        """For the exposure ledger: every order the broker has (WORKING) or may still fill while
+        its cancel is on the way (REPLACING). An order being validated (NEW) is left out, so a
+        replacement is checked as if the order it replaces were gone."""
+        return [WorkingLeg(t.request.client_id, t.working.symbol, t.working.remaining_quantity,
+                           t.request.purpose.value, t.request.position_id, tuple(t.lean_order_ids))
+                for t in self.orders.values() if t.phase in (Phase.WORKING, Phase.REPLACING)]
+
     def on_update(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
         """Track one event of a bot order; returns the order and the fill's slippage check."""
         tracked = self.orders.get(update.client_id) if update.client_id else None
+        if tracked is None and update.client_id and update.fill_quantity:
+            return self._late_fill(update)
         if tracked is None:
             return None, None
         check = None
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
+            # the order being replaced filled after its replacement went out: LEAN books both, so
+            # the client order grows to what filled and the replacement is cancelled
+            current = tracked.current_lean_id
+            if (update.order_id != current and self._overfills(tracked, update) and current is not None
+                    and self.gateway.cancel(current)):
+                tracked.phase = Phase.WORKING  # its CANCELED event finishes the order, no replacement
             update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
-            if tracked.working.expected_price > 0:
-                check = self.slippage.check_slippage(
-                    tracked.working.expected_price, update.fill_price, update.fill_quantity,
-                    tracked.request.client_id, self._multiplier(update.symbol))
+            check = self._charge(tracked, update)
             if tracked.working.is_filled:
                 self._finish(tracked)
         elif update.state == OrderState.CANCELED and self._is_current(tracked, update.order_id):
@@ -203,6 +235,40 @@ class OrderExecutor:
             tracked.rejected = True
             self._finish(tracked)
         return tracked, check
+
+    def _late_fill(self, update: OrderUpdate) -> tuple[TrackedOrder | None, SlippageCheckResult | None]:
+        """A fill of an order already finished (LEAN can fill after CANCELED): booked like any fill."""
+        tracked = self._finished.get(update.client_id or "")
+        if tracked is None or update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED):
+            return None, None
+        self._overfills(tracked, update)
+        update_average_fill_price(tracked.working, update.fill_price, update.fill_quantity)
+        logger.warning("LATE_FILL_BOOKED", extra={
+            "order_id": tracked.request.client_id, "lean_order_id": update.order_id, "symbol": update.symbol,
+            "fill_quantity": update.fill_quantity, "fill_price": update.fill_price})
+        return tracked, self._charge(tracked, update)
+
+    @staticmethod
+    def _overfills(tracked: TrackedOrder, update: OrderUpdate) -> bool:
+        """A fill of one of the order's own LEAN orders beyond the client quantity (an order that
+        was being replaced, or filled after CANCELED): LEAN booked it, so the order grows to it
+        (ORDER_OVERFILLED). A fill from an unknown LEAN order id is left to be refused."""
+        working = tracked.working
+        after = working.filled_quantity + update.fill_quantity
+        if update.order_id not in tracked.lean_order_ids or abs(after) <= abs(working.quantity) \
+                or (after > 0) != (working.quantity > 0):
+            return False
+        logger.warning("ORDER_OVERFILLED", extra={
+            "order_id": tracked.request.client_id, "lean_order_id": update.order_id, "quantity": working.quantity,
+            "filled_quantity": after})
+        working.quantity = after
+        return True
+
+    def _charge(self, tracked: TrackedOrder, update: OrderUpdate) -> SlippageCheckResult | None:
+        if tracked.working.expected_price <= 0:
+            return None
+        return self.slippage.check_slippage(tracked.working.expected_price, update.fill_price, update.fill_quantity,
+                                            tracked.request.client_id, self._multiplier(update.symbol))
 
     @staticmethod
     def _is_current(tracked: TrackedOrder, order_id: int) -> bool:
@@ -216,6 +282,7 @@ class OrderExecutor:
             self._finish(tracked)
             return
         tracked.working.limit_price = tracked.next_price
+        tracked.phase = Phase.NEW  # the old order is gone; the replacement is being validated
         self._send(tracked, remaining, tracked.next_price, now)
 
     def cancel(self, client_id: str) -> bool:
