@@ -93,6 +93,8 @@ class RollManager:
         self._attempted: dict[str, date] = {}
         self._next_check: datetime | None = None
         self._next_id = 1
+        for note in config.notes:  # issue 19: a parameter read in its legacy form
+            logger.warning("ROLL_PARAMETER_LEGACY_VALUE", extra={"detail": note})
 
     def working_legs(self) -> list[WorkingLeg]:
         """For the exposure ledger: both legs of every roll that can still fill (active, or failed
