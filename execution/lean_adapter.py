@@ -21,12 +21,14 @@ from AlgorithmImports import (
     OrderStatus,
     OrderTicket,
     QCAlgorithm,
+    Resolution,
     Slice,
     Symbol,
 )
 
 from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
 from execution.orders.inbox_consumer import InboxConsumer
+from execution.positions.entry_conditions import closes_of
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
@@ -176,6 +178,8 @@ class LeanBotAdapter:
         self.audit = AuditLogger(clock=lambda: utc_now_of(algorithm),
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
         self.bot = TradingBot(config, self.broker, self.audit, limits, rolls)
+        # issue 19: the entry conditions read the underlying's daily closes from LEAN history
+        self.bot.entry_gate.history = lambda n: closes_of(algorithm.history(underlying, n, Resolution.DAILY))
         self._retention_day: date | None = None
         self._chain: OptionChain | None = None
         self._commands: list[InboxRequest] = []

@@ -58,6 +58,7 @@ class HarnessEngine:
                  on_day: Callable[[int, int], None] | None = None) -> None:
         self.parameters = {str(k): str(v) for k, v in parameters.items()}
         self.market_config = market_config or MarketConfig()
+        self.daily_closes: list[tuple[date, float]] = []  # (day, underlying close), for QCAlgorithm.history
         self.live_mode = live_mode
         self.object_store = ObjectStore(storage_dir)
         self.logs: list[str] = []
@@ -163,6 +164,7 @@ class HarnessEngine:
                 self.slices += 1
             self.brokerage.settle_expiries(day)
             market.end_day()
+            self.daily_closes.append((day, market.spot))  # the underlying's daily bars for history()
             curve.append((day, algorithm.portfolio.total_portfolio_value))
             if self._on_day is not None:
                 self._on_day(n, len(days))
