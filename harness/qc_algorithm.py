@@ -141,6 +141,8 @@ class QCAlgorithm:
 
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
                           asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
+        if limit_price == 0:  # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException
+            raise ValueError("ComboLimitOrder: the limit price cannot be zero")
         return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
 
     # -- commands --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from execution.rolls.roll_rules import RollAction, RollRule, close_when_unable, is_itm, resolve_no_target, should_roll
-from execution.rolls.roll_target import NoRollTarget, TargetRule
+from execution.rolls.roll_target import NoRollTarget, TargetRule, working_limit
 from harness.runner import run
 from models.audit import AuditAction
 from models.bot_config import Right
@@ -243,3 +243,26 @@ def test_target_choice_parses_and_rejects_unknown_modes():
 
 def test_every_new_criterion_is_in_the_funnel_order():
     assert [r.value for r in TargetRule][-3:] == ["credit", "economics", "delta"]
+
+
+# --- a net mid that rounds to 0 ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("net_mid", "limit"), [(0.0, 0.01), (-0.004, 0.01), (0.004, 0.01), (-0.006, -0.01),
+                                                (1.234, 1.23), (-1.15, -1.15)])
+def test_the_first_limit_is_the_net_mid_to_the_cent_and_never_zero(net_mid, limit):
+    assert working_limit(net_mid) == pytest.approx(limit)
+
+
+def test_a_roll_whose_net_mid_is_zero_goes_out_as_a_one_cent_debit():
+    even = quote(bid=0.90, ask=1.00)  # the same mid as the held contract: net mid 0
+
+    chosen = target([even], dataclasses.replace(CONFIG, max_spread_pct=2.0))
+
+    assert chosen.net_mid == pytest.approx(0.0) and chosen.limit_price == 0.01
+
+
+def test_the_harness_refuses_a_combo_limit_of_zero_as_lean_does():
+    from harness.qc_algorithm import QCAlgorithm
+
+    with pytest.raises(ValueError, match="cannot be zero"):
+        QCAlgorithm().combo_limit_order([], 1, 0.0)

@@ -206,11 +206,14 @@ def scanner(chain: list[Leg], spot: float) -> OptionChainScanner:
     return OptionChainScanner(config=config, ibkr=ibkr, order_ops=order_ops)  # type: ignore[arg-type]
 
 
-def thetagang_target(chain: list[Leg], minimum_price: float, spot: float = 100.0) -> tuple[int, float]:
+def thetagang_target(chain: list[Leg], minimum_price: float, spot: float = 100.0,
+                     held_mid: float | None = None) -> tuple[int, float]:
+    """``held_mid``: what ``roll_positions`` passes as ``fallback_minimum_price`` (the held mid)."""
     held_expiry = ib_expiry(TODAY + timedelta(days=HELD_DTE))
     chosen = asyncio.run(scanner(chain, spot).find_eligible_contracts(
         Stock("GOOG", "SMART", "USD"), "P", None, minimum_price=lambda: minimum_price,
-        exclude_expirations_before=held_expiry, exclude_exp_strike=(STRIKE, held_expiry)))
+        exclude_expirations_before=held_expiry, exclude_exp_strike=(STRIKE, held_expiry),
+        fallback_minimum_price=None if held_mid is None else (lambda: held_mid)))
     expiry = date(int(chosen.contract.lastTradeDateOrContractMonth[:4]),
                   int(chosen.contract.lastTradeDateOrContractMonth[4:6]),
                   int(chosen.contract.lastTradeDateOrContractMonth[6:]))
@@ -320,6 +323,31 @@ def test_difference_credit_only_is_checked_at_the_far_side():
     assert thetagang_target(chain, minimum_price=0.95) == (SOON, 97.5)
     refused = project_find(chain, credit_only=True)
     assert isinstance(refused, NoRollTarget) and refused.rejected == {"credit": 1}
+
+
+def test_thetagangs_preference_for_a_credit_is_the_economics_floor_at_the_limit():
+    """In ``roll_positions`` thetagang takes, in its order, the first contract whose mid exceeds the
+    held mid (0.95 here): a credit at mids. ``roll_min_credit`` 0 read at the limit (no market
+    fallback) asks the same of every candidate."""
+    chain = [Leg(SOON, 97.5, 0.29, 0.80), Leg(LATER, 95, 0.27, 1.10), Leg(LATEST, 92.5, 0.25, 1.40)]
+
+    expected = thetagang_target(chain, minimum_price=0.0, held_mid=0.95)
+    chosen = project_find(chain, min_credit=0.0, market_fallback=False)
+
+    assert isinstance(chosen, RollTarget) and (chosen.dte, chosen.quote.strike) == expected == (LATER, 95)
+
+
+def test_difference_no_credit_anywhere_is_refused_not_rolled_at_the_best_price():
+    """When no contract pays a credit at mids thetagang rolls into the most expensive one (a debit);
+    with a credit floor the project refuses the roll and audits the numbers, and with the default
+    (no floor, a debit bound of half the premium) it keeps its delta choice."""
+    chain = [Leg(SOON, 97.5, 0.29, 0.80), Leg(LATER, 95, 0.27, 0.90)]
+
+    assert thetagang_target(chain, minimum_price=0.0, held_mid=0.95) == (LATER, 95)
+    refused = project_find(chain, min_credit=0.0, market_fallback=False)
+    assert isinstance(refused, NoRollTarget) and refused.rejected == {"economics": 2}
+    assert refused.economics["best_net_credit"] == pytest.approx(-0.05)
+    assert project_target(chain) == (SOON, 97.5)
 
 
 # --- close when unable to roll -----------------------------------------------------------------------

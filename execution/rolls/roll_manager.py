@@ -183,7 +183,7 @@ class RollManager:
         roll.expected = {symbol: quote.mid for symbol, quote in legs if quote.has_two_sided_quote}
         self.rolls[roll_id] = roll
         bot.quotes[target.symbol] = target.quote
-        self._send(roll, now, round(target.net_mid, 2))
+        self._send(roll, now, target.limit_price)
 
     def _send(self, roll: Roll, now: datetime, limit: float | None) -> None:
         bot, target = self.bot, roll.target

@@ -26,7 +26,8 @@ criterion it fails, so the counts of ``NoRollTarget.rejected`` add up to the cha
    ``roll_min_credit``, ``roll_min_credit_pct`` x premium, -``roll_max_debit`` and
    -``roll_max_debit_pct`` x premium (a negative floor is the largest debit allowed). The price it
    works at is the far side of both legs when ``roll_market_fallback`` may send it at market, else
-   the limit (the net mid rounded to the cent, which is what the roll manager sends). A chain that
+   the limit (``working_limit``: the net mid to the cent, 0.01 when that is 0; what the roll
+   manager sends). A chain that
    fails only here gives a ``NoRollTarget`` whose ``economics`` carries the numbers (floor, basis,
    the best credit on offer) for the ROLL_NO_TARGET audit entry.
 10. ``delta``: a usable delta: the quote's when LEAN has one (non-zero, |delta| <= 1), else our
@@ -133,6 +134,11 @@ class RollTarget:
         return (self.net_bid + self.net_ask) / 2.0
 
     @property
+    def limit_price(self) -> float:
+        """The net limit the roll manager sends first (``working_limit`` of the net mid)."""
+        return working_limit(self.net_mid)
+
+    @property
     def is_credit(self) -> bool:
         """The roll collects money at mid."""
         return self.net_mid < 0
@@ -153,6 +159,13 @@ class RollTarget:
                 "net_ask": self.net_ask, "net_mid": self.net_mid, "expected_net_credit": self.expected_net_credit,
                 "strike": self.quote.strike, "expiry": self.quote.expiry.isoformat(), "dte": self.dte,
                 "delta": self.delta, "delta_source": self.delta_source, "reason": self.reason}
+
+
+def working_limit(net_mid: float) -> float:
+    """The combo's first limit: the net mid to the cent; one that rounds to 0 goes out as a debit of
+    one cent, because LEAN's ``combo_limit_order`` throws on a limit of exactly 0 (DESIGN §3)."""
+    limit = round(net_mid, 2)
+    return limit if limit != 0 else 0.01
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,7 @@ class RollEconomics:
         """Net credit per share of buying the held contract back and selling one quoted bid/ask."""
         if self.far_side:
             return bid - self.held_ask
-        return -round((self.held_bid + self.held_ask) / 2.0 - (bid + ask) / 2.0, 2)
+        return -working_limit((self.held_bid + self.held_ask) / 2.0 - (bid + ask) / 2.0)
 
 
 def roll_economics(position: BotManagedPosition, config: RollConfig, current: ContractQuote) -> RollEconomics | None:
