@@ -8,9 +8,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from execution.rolls.roll_rules import RollAction, RollRule, close_when_unable, is_itm, resolve_no_target, should_roll
-from execution.rolls.roll_target import NoRollTarget, TargetRule, working_limit
+from execution.rolls.roll_target import NoRollTarget, RollTarget, TargetRule, find_roll_target, working_limit
 from harness.runner import run
 from models.audit import AuditAction
 from models.bot_config import Right
@@ -18,7 +20,7 @@ from models.exceptions import ConfigurationError
 from models.roll_config import CloseIfUnable, RollConfig, TargetChoice
 from tests.log_capture import capture
 from tests.test_roll_rules import TODAY, lookup, position
-from tests.test_roll_target import CONFIG, find, no_target, quote, target
+from tests.test_roll_target import CONFIG, RATE, SPOT, chains, find, held, no_target, quote, target
 from utils.audit_reader import read_storage_folder_trail
 
 # the held short put: sold at 2.00, quoted 0.90 / 1.00 (tests.test_roll_target.held)
@@ -266,3 +268,37 @@ def test_the_harness_refuses_a_combo_limit_of_zero_as_lean_does():
 
     with pytest.raises(ValueError, match="cannot be zero"):
         QCAlgorithm().combo_limit_order([], 1, 0.0)
+
+
+# --- property: the floor holds for every target, at the basis the combo works at ------------------
+
+economics_configs = st.builds(
+    lambda min_credit, max_debit, max_debit_pct, fallback, choice: dataclasses.replace(
+        CONFIG, min_credit=min_credit, max_debit=max_debit, max_debit_pct=max_debit_pct, market_fallback=fallback,
+        target_choice=choice, max_spread_pct=2.0),
+    st.sampled_from([None, 0.0, 0.1, 0.5]), st.sampled_from([None, 0.0, 0.3, 1.0]),
+    st.sampled_from([None, 0.1, 0.5]), st.booleans(), st.sampled_from(list(TargetChoice)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(chain=chains, config=economics_configs, right=st.sampled_from([Right.PUT, Right.CALL]))
+def test_every_short_roll_meets_the_floor_at_its_basis(chain, config, right):
+    position, current = held(right=right, quantity=-2)
+    floor = config.min_net_credit(position.entry_price)
+
+    result = find_roll_target(position, chain, SPOT, TODAY, config, current, risk_free_rate=RATE)
+
+    if isinstance(result, RollTarget):
+        credit = -result.net_ask if config.market_fallback else -result.limit_price
+        assert credit >= floor - 1e-9
+    elif result.rejected.get("economics"):
+        assert result.economics["best_net_credit"] < floor - 1e-9 + 1e-4  # rounded to 4 places
+
+
+def test_a_roll_that_goes_out_is_audited_with_its_limit_and_worst_credit():
+    chosen = target([quote(bid=1.30, ask=1.40)], dataclasses.replace(CONFIG, max_debit=0.0), quantity=-3)
+
+    numbers = chosen.to_dict()
+
+    assert numbers["limit_price"] == pytest.approx(-0.40)  # held mid 0.95, new mid 1.35
+    assert numbers["worst_net_credit"] == pytest.approx((1.30 - 1.00) * 3 * 100)

@@ -156,7 +156,8 @@ class RollTarget:
     def to_dict(self) -> dict[str, object]:
         return {"close_symbol": self.close_symbol, "open_symbol": self.symbol, "close_ratio": self.close_ratio,
                 "open_ratio": self.open_ratio, "quantity": self.quantity, "net_bid": self.net_bid,
-                "net_ask": self.net_ask, "net_mid": self.net_mid, "expected_net_credit": self.expected_net_credit,
+                "net_ask": self.net_ask, "net_mid": self.net_mid, "limit_price": self.limit_price,
+                "expected_net_credit": self.expected_net_credit, "worst_net_credit": self.worst_net_credit,
                 "strike": self.quote.strike, "expiry": self.quote.expiry.isoformat(), "dte": self.dte,
                 "delta": self.delta, "delta_source": self.delta_source, "reason": self.reason}
 
