@@ -28,7 +28,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[api,dev]'
+	$(PY) -m pip install --quiet -e '.[api,dev,oracle]'
 	touch $(STAMP)
 
 setup: $(STAMP)

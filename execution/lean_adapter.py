@@ -21,6 +21,7 @@ from AlgorithmImports import (
     OrderStatus,
     OrderTicket,
     QCAlgorithm,
+    Resolution,
     Slice,
     Symbol,
 )
@@ -28,6 +29,7 @@ from AlgorithmImports import (
 from execution.lean_channels import LeanChannels
 from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
 from execution.orders.inbox_consumer import InboxConsumer
+from execution.positions.entry_conditions import closes_of
 from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction, new_entry_id
@@ -179,6 +181,8 @@ class LeanBotAdapter:
                                  sinks=[ObjectStoreAuditSink(object_store_of(algorithm))])
         self.bot = TradingBot(config, self.broker, self.audit, limits, rolls)
         self.channels = LeanChannels(algorithm, object_store_of(algorithm), resume=bool(algorithm.live_mode))
+        # issue 19: the entry conditions read the underlying's daily closes from LEAN history
+        self.bot.entry_gate.history = lambda n: closes_of(algorithm.history(underlying, n, Resolution.DAILY))
         self._retention_day: date | None = None
         self._chain: OptionChain | None = None
         self._commands: list[InboxRequest] = []

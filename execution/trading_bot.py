@@ -18,6 +18,7 @@ from execution.ledger import ExposureLedger
 from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
 from execution.positions.assignment import Assignments, is_exercise_leg
+from execution.positions.entry_conditions import EntryGate, sized
 from execution.positions.entry_rule import choose_entry
 from execution.positions.position_manager import ExitIntent, PositionManager
 from execution.positions.trade_recorder import TradeRecorder
@@ -27,6 +28,7 @@ from execution.risk.pre_trade_validator import PreTradeValidator
 from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
+from execution.rolls.step_order import ROLLS_FIRST
 from execution.session.reconcile import OpenOrder, PreviousRunOrders, adopt, apply_plan, plan_orders
 from execution.session.session_state import SessionState
 from execution.session.snapshot_builder import SnapshotSources, build_snapshot, describe_working, state_fingerprint
@@ -74,6 +76,7 @@ class TradingBot:
                                      [self.executor.working_legs, self.rolls.working_legs,
                                       self.previous_run.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
+        self.entry_gate = EntryGate(config, None)  # issue 19; the LEAN adapter gives it the daily history
         self._risk = RiskInputs(
             self.ledger, self.quotes, lambda: self.underlying_price, lambda: self.equity,
             lambda: self.session.trading_state, self.manager.portfolio_greeks, broker.contract_multiplier, self.breaker,
@@ -147,10 +150,15 @@ class TradingBot:
         self.executor.on_slice(now, quotes)
         self._close_assigned_shares(now)
         self.rolls.check_timeouts(now)
-        for intent in self.manager.decide_exits(now, self._covered_all()):
+        rolls_first = self.config.manage_order == ROLLS_FIRST  # issue 19: rolls, then exits for the rest
+        if rolls_first and candidates is not None and self.underlying_price:
+            self.rolls.act(now, list(candidates))
+        due = self.rolls.due_not_attempted(now) if rolls_first else set()
+        for intent in self.manager.decide_exits(now, self._covered_all(), due):
             self._exit(now, intent, quotes)
         if candidates is not None and self.underlying_price:
-            self.rolls.act(now, list(candidates))
+            if not rolls_first:
+                self.rolls.act(now, list(candidates))
             if self._entry_wanted():
                 self._enter(now, candidates)
 
@@ -183,7 +191,13 @@ class TradingBot:
 
     def _enter(self, now: datetime, candidates: Sequence[ContractQuote]) -> None:
         assert self.underlying_price is not None
+        if not self.entry_gate.allows(now.date(), self.underlying_price):  # issue 19: entry conditions
+            return
         decision = choose_entry(self.config, candidates, self.underlying_price, now, self.config.risk_free_rate)
+        if decision is None:
+            return
+        decision = sized(decision, self.config, self.limits, self.equity, self.underlying_price,
+                         self.broker.contract_multiplier(decision.quote.symbol))
         if decision is None:
             return
         quote = decision.quote

@@ -60,6 +60,7 @@ class HarnessEngine:
                  on_day: Callable[[int, int], None] | None = None) -> None:
         self.parameters = {str(k): str(v) for k, v in parameters.items()}
         self.market_config = market_config or MarketConfig()
+        self.daily_closes: list[tuple[date, float]] = []  # (day, underlying close), for QCAlgorithm.history
         self.live_mode = live_mode
         # LEAN's defaults (Common/Packets/Controls.cs): persisted about every 5 s, 10,000 files, 10 GiB
         self.object_store = ObjectStore(storage_dir, persist_interval_seconds=5.0,
@@ -171,6 +172,7 @@ class HarnessEngine:
                 self.slices += 1
                 self.object_store._tick()
             market.end_day()
+            self.daily_closes.append((day, market.spot))  # the underlying's daily bars for history()
             curve.append((day, algorithm.portfolio.total_portfolio_value))
             if self._on_day is not None:
                 self._on_day(n, len(days))

@@ -156,6 +156,23 @@ class QCAlgorithm:
     def utc_time(self) -> datetime:
         return self._time.replace(tzinfo=NEW_YORK).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
+    # -- history ---------------------------------------------------------------------------
+    def history(self, symbol: Symbol, periods: int, resolution: Resolution | None = None) -> Any:
+        """LEAN's ``history(symbol, periods, Resolution.DAILY)``: a pandas DataFrame indexed by
+        (symbol, time) with OHLC columns, the last ``periods`` daily bars before today, oldest first.
+        Only daily bars of the underlying the engine trades; the synthetic market has no bars before
+        the start date (LEAN would), so the first day's history is empty."""
+        import pandas as pd
+
+        if resolution is not None and resolution != Resolution.DAILY:
+            raise NotImplementedError("the harness keeps daily history only")
+        engine = self._require_engine()
+        bars = [(day, close) for day, close in engine.daily_closes if day < self._time.date()][-periods:]
+        index = pd.MultiIndex.from_tuples([(str(_symbol_of(symbol).value), datetime.combine(day, datetime.min.time())
+                                            + timedelta(hours=16)) for day, _ in bars], names=["symbol", "time"])
+        closes = [close for _, close in bars]
+        return pd.DataFrame({"open": closes, "high": closes, "low": closes, "close": closes}, index=index)
+
     # -- orders ----------------------------------------------------------------------------
     def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
                      tag: str = "") -> OrderTicket:
@@ -175,6 +192,8 @@ class QCAlgorithm:
 
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
                           asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
+        if limit_price == 0:  # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException
+            raise ValueError("ComboLimitOrder: the limit price cannot be zero")
         return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
 
     # -- commands --------------------------------------------------------------------------

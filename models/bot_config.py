@@ -54,6 +54,8 @@ class ParameterSpec:
             return "a date as YYYY-MM-DD"
         if self.kind == "ticker":
             return "an upper-case ticker such as GOOG, SPY or BRK.B"
+        if self.kind == "dates":
+            return "dates as YYYY-MM-DD separated by commas, or - for none"
         if self.kind == "ladder":
             return "levels 'gain:take,...' such as 0.50:0.30,0.80:0.50 (gains rising, takes in (0, 1])"
         return "one of " + ", ".join(self.choices)
@@ -108,6 +110,23 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   help="slippage per session (exchange day) before the bot turns reduce-only"),
     ParameterSpec("slippage_alert_pct", "float", "0.10", 0.0, 1.0,
                   help="per-fill slippage that is logged as an alert"),
+    ParameterSpec("manage_order", "choice", "exits_first", choices=("exits_first", "rolls_first"),
+                  help="exits_first: ladder, stop-loss and expiry guard, then rolls for what no exit is "
+                       "closing; rolls_first (thetagang): rolls, then exits for what did not roll"),
+    ParameterSpec("entry_put_day", "choice", "any", choices=("any", "red", "green"),
+                  help="write/buy puts only on a red day (not above the previous close), a green one, or any"),
+    ParameterSpec("entry_call_day", "choice", "any", choices=("any", "red", "green"),
+                  help="calls only on a green day (not below the previous close), a red one, or any"),
+    ParameterSpec("entry_min_move_pct", "float", "0", 0.0, 1.0,
+                  help="enter only after |price - previous close| >= this fraction of the close (0: off)"),
+    ParameterSpec("entry_min_move_sigma", "float", "0", 0.0, 10.0,
+                  help="or >= this many daily sigmas (std of daily log returns; wins over the pct; 0: off)"),
+    ParameterSpec("entry_sigma_days", "int", "30", 3, 1000, help="daily closes for the sigma"),
+    ParameterSpec("entry_blackout_dates", "dates", "-",
+                  help="no entries on these dates, YYYY-MM-DD,... (earnings, events; '-': none)"),
+    ParameterSpec("entry_buying_power_pct", "float", "0", 0.0, 1.0,
+                  help="size entries at this share of equity (0: entry_quantity); never above "
+                       "entry_quantity or the risk limits"),
 )
 
 LadderLevel = tuple[float, float]  # (gain as a fraction of the entry premium, fraction to take)
@@ -163,6 +182,13 @@ def _parse(spec: ParameterSpec, raw: str) -> Any:
         if not TICKER_PATTERN.match(text):
             raise bad
         return text
+    if spec.kind == "dates":
+        if text in ("", "-"):
+            return ()
+        try:
+            return tuple(sorted({date.fromisoformat(part.strip()) for part in text.split(",")}))
+        except ValueError:
+            raise bad from None
     if spec.kind == "ladder":
         try:
             return parse_ladder(text)
@@ -206,6 +232,14 @@ class BotConfig:
     slippage_max_trade_pct: float
     slippage_max_session_usd: float
     slippage_alert_pct: float
+    manage_order: str = "exits_first"
+    entry_put_day: str = "any"
+    entry_call_day: str = "any"
+    entry_min_move_pct: float = 0.0
+    entry_min_move_sigma: float = 0.0
+    entry_sigma_days: int = 30
+    entry_blackout_dates: tuple[date, ...] = ()
+    entry_buying_power_pct: float = 0.0
 
     @classmethod
     def from_parameters(cls, lookup: Callable[[str], str | None]) -> BotConfig:
@@ -254,6 +288,8 @@ class BotConfig:
                 value = value.value
             elif spec.kind == "ladder":
                 value = ",".join(f"{gain:g}:{take:g}" for gain, take in value)
+            elif spec.kind == "dates":
+                value = ",".join(d.isoformat() for d in value) or "-"
             elif isinstance(value, bool):
                 value = "true" if value else "false"
             out[spec.name] = str(value)

@@ -17,7 +17,7 @@ what working closes already cover. Fills reach it through ``apply_fill``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -117,18 +117,21 @@ class PositionManager:
             calculated=sum(p.greeks_source == GreeksSource.CALCULATED for p in open_positions))
 
     # -- decisions -------------------------------------------------------------------------
-    def decide_exits(self, now: datetime, closing: Mapping[str, int]) -> list[ExitIntent]:
+    def decide_exits(self, now: datetime, closing: Mapping[str, int],
+                     waiting_for_roll: Set[str] = frozenset()) -> list[ExitIntent]:
         """Closing orders to place now. ``closing[position_id]`` = contracts that working close
-        orders already cover (absolute)."""
+        orders already cover (absolute). Positions in ``waiting_for_roll`` (manage_order
+        rolls_first, execution/rolls/step_order.py) get only the stop-loss until their roll attempt."""
         intents = []
         today = now.date()
         for position in self.book.open_positions():
-            intent = self._decide(position, today, closing.get(position.id, 0))
+            intent = self._decide(position, today, closing.get(position.id, 0), position.id in waiting_for_roll)
             if intent is not None:
                 intents.append(intent)
         return intents
 
-    def _decide(self, position: BotManagedPosition, today: date, covered: int) -> ExitIntent | None:
+    def _decide(self, position: BotManagedPosition, today: date, covered: int,
+                waiting_for_roll: bool = False) -> ExitIntent | None:
         held = abs(position.quantity)
         available = held - covered
         if available <= 0:
@@ -138,6 +141,8 @@ class PositionManager:
         if pnl is not None and stop > 0 and -pnl >= stop:
             return self._close(position, available, OrderPurpose.STOP_LOSS,
                                f"loss {-pnl:.1%} of premium reached stop {stop:.0%}")
+        if waiting_for_roll:
+            return None  # the roll is tried first; the ladder and the expiry guard act after it
         dte = (position.expiry - today).days
         if dte <= self.config.exit_dte:
             return self._close(position, available, OrderPurpose.EXPIRY_GUARD,

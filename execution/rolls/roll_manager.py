@@ -31,6 +31,7 @@ from execution.bot_managed_positions import BotManagedPosition, FillRejected
 from execution.ledger import WorkingLeg
 from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
 from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
+from execution.rolls.step_order import due_for_roll
 from models.audit import AuditAction
 from models.exceptions import RollExecutionError
 from models.market_data import ContractQuote
@@ -93,6 +94,8 @@ class RollManager:
         self._attempted: dict[str, date] = {}
         self._next_check: datetime | None = None
         self._next_id = 1
+        for note in config.notes:  # issue 19: a parameter read in its legacy form
+            logger.warning("ROLL_PARAMETER_LEGACY_VALUE", extra={"detail": note})
 
     def working_legs(self) -> list[WorkingLeg]:
         """For the exposure ledger: both legs of every roll that can still fill (active, or failed
@@ -107,6 +110,12 @@ class RollManager:
                      WorkingLeg(roll.roll_id, roll.target.symbol, roll.open_goal - roll.open_filled,
                                 OrderPurpose.ROLL.value, roll.new_position_id, ids, "roll")]
         return legs
+
+    def due_not_attempted(self, now: datetime) -> set[str]:
+        """Issue 19 (manage_order rolls_first): positions due to roll without today's attempt."""
+        open_ = [p for p in self.bot.book.open_positions() if not self.bot.covered(p)]  # covered: no roll yet
+        return due_for_roll(open_, self.bot.quotes, now.date(), self.config,
+                            self.bot.underlying_price, lambda pid: self._attempted.get(pid) == now.date())
 
     def rolling(self, position_id: str) -> bool:
         return any(r.active and r.position_id == position_id for r in self.rolls.values())
@@ -178,7 +187,7 @@ class RollManager:
         roll.expected = {symbol: quote.mid for symbol, quote in legs if quote.has_two_sided_quote}
         self.rolls[roll_id] = roll
         bot.quotes[target.symbol] = target.quote
-        self._send(roll, now, round(target.net_mid, 2))
+        self._send(roll, now, target.limit_price)
 
     def _send(self, roll: Roll, now: datetime, limit: float | None) -> None:
         bot, target = self.bot, roll.target

@@ -12,7 +12,8 @@ Rules, in the order they are applied (the first that decides wins):
 2. ``FLAT``: the position holds no contracts -> HOLD.
 3. ``MAX_DTE``: ``roll_max_dte`` > 0 and DTE > ``roll_max_dte`` -> HOLD ("never roll a position
    that still has more than this many days"; this holds for every rule below, ITM ones included).
-4. In the money (put: spot < strike; call: spot > strike; at the money is not ITM):
+4. In the money (put: spot < strike; call: spot > strike; at the money counts only with
+   ``roll_atm_is_itm``, thetagang's reading):
    ``ALWAYS_WHEN_ITM``: ITM and ``roll_<right>_always_when_itm`` -> ROLL, whatever the DTE and P&L.
    ``ITM``: ITM and not ``roll_<right>_itm`` -> HOLD.
    ``ITM_UNKNOWN``: no underlying price and ``roll_<right>_itm`` false -> HOLD (the position may be
@@ -31,8 +32,10 @@ position it is the gain over the premium paid. Without a mark on the position, t
 ``quote`` stands in. "At" a threshold counts: comparisons allow 1e-9 of float noise.
 
 After a ROLL, the caller looks for a target (``execution.rolls.roll_target.find_roll_target``); when there
-is none, ``resolve_no_target`` says CLOSE (``CLOSE_NO_TARGET``, with ``roll_close_if_unable_to_roll``)
-or HOLD (``NO_TARGET``).
+is none, ``resolve_no_target`` says CLOSE (``CLOSE_NO_TARGET``) or HOLD (``NO_TARGET``) by
+``roll_close_if_unable_to_roll``: ``never`` holds; ``always`` closes; ``profitable`` (the default)
+closes only when P&L > 0 and DTE <= ``roll_max_dte`` (or ``roll_dte`` when roll_max_dte is off), and
+otherwise holds with the reason saying which condition failed.
 
 Where this deviates from thetagang (``thetagang/strategies/options_engine.py``
 ``put_can_be_rolled``/``call_can_be_rolled``/``roll_positions``, ``config_models.RollWhenConfig``):
@@ -40,13 +43,14 @@ Where this deviates from thetagang (``thetagang/strategies/options_engine.py``
 - ``roll_max_dte`` also bounds ``always_when_itm``. thetagang checks always_when_itm first, so an
   ITM position rolls at any DTE; the issue says max_dte means *never*, and without the bound an ITM
   position keeps rolling out toward LEAPs, which is what max_dte exists to stop.
-- thetagang counts a strike equal to the spot as ITM; here ITM means intrinsic value > 0.
+- thetagang counts a strike equal to the spot as ITM; here ITM means intrinsic value > 0 unless
+  ``roll_atm_is_itm`` is true (default false: an ATM option has no intrinsic value to be assigned on).
 - An unknown underlying price is not treated as OTM when ITM rolls are forbidden (thetagang logs the
   failed lookup and skips the position): the position holds with ``ITM_UNKNOWN``, visibly.
 - ``always_when_itm`` true with ``itm`` false is a configuration error (thetagang lets the first win).
-- ``close_if_unable_to_roll`` closes whatever the P&L. thetagang closes only at a positive P&L,
-  so the losing (often ITM, assignment-prone) positions ride to expiry, the very case the knob is
-  for; an ITM short closed at a loss realises what assignment would have realised anyway.
+- ``close_if_unable_to_roll=profitable`` is thetagang's rule (P&L > 0 and DTE <= max_dte), except
+  that with ``roll_max_dte`` off the window is ``roll_dte`` (thetagang never closes without
+  ``max_dte``). ``always`` is kept for those who want losing positions closed too.
 - Long positions are rolled by the same rules (thetagang rolls short positions only); credit-only
   and the strike limits apply to short positions only (see ``roll_target``).
 - No ``close_at_pnl``: the profit ladder (``profit_ladder``, a level with take 1 closes everything)
@@ -62,7 +66,7 @@ from typing import TYPE_CHECKING
 
 from models.bot_config import Right
 from models.market_data import ContractQuote
-from models.roll_config import RollConfig
+from models.roll_config import CloseIfUnable, RollConfig
 
 if TYPE_CHECKING:
     from execution.bot_managed_positions import BotManagedPosition
@@ -117,10 +121,13 @@ class RollDecision:
                 "dte": self.dte, "pnl": self.pnl, "itm": self.itm}
 
 
-def is_itm(right: Right, strike: float, spot: float | None) -> bool | None:
-    """In the money (intrinsic value > 0); None without a positive underlying price."""
+def is_itm(right: Right, strike: float, spot: float | None, atm_is_itm: bool = False) -> bool | None:
+    """In the money (intrinsic value > 0, or >= 0 with ``atm_is_itm``); None without a positive
+    underlying price."""
     if spot is None or not spot > 0:  # also catches NaN
         return None
+    if atm_is_itm and spot == strike:
+        return True
     return spot < strike if right == Right.PUT else spot > strike
 
 
@@ -141,7 +148,8 @@ def should_roll(position: BotManagedPosition, quote: ContractQuote | None, today
     (0 there means unknown). Pure: see the module docstring for the rules and their order."""
     dte = position.days_to_expiry(today)
     pnl = position_pnl(position, quote)
-    itm = is_itm(position.right, position.strike, spot if spot is not None else position.underlying_price)
+    itm = is_itm(position.right, position.strike, spot if spot is not None else position.underlying_price,
+                 config.atm_is_itm)
 
     def decide(action: RollAction, rule: RollRule, reason: str) -> RollDecision:
         return RollDecision(action, rule, reason, dte, pnl, itm)
@@ -177,10 +185,26 @@ def should_roll(position: BotManagedPosition, quote: ContractQuote | None, today
     return decide(hold, RollRule.NO_TRIGGER, f"DTE {dte} > roll_dte {config.dte} and {pnl_part}")
 
 
+def close_when_unable(decision: RollDecision, config: RollConfig) -> tuple[bool, str]:
+    """Whether ``roll_close_if_unable_to_roll`` closes a position that found no target, and why."""
+    mode, window = config.close_if_unable_to_roll, config.close_window_dte
+    name = "roll_close_if_unable_to_roll"
+    if mode == CloseIfUnable.NEVER:
+        return False, f"holding ({name} never)"
+    if mode == CloseIfUnable.ALWAYS:
+        return True, f"closing ({name} always)"
+    if decision.pnl is None or not decision.pnl > EPS:
+        pnl = "unknown" if decision.pnl is None else f"{decision.pnl:.2%}"
+        return False, f"holding ({name} profitable: P&L {pnl} is not > 0)"
+    if decision.dte > window:
+        return False, f"holding ({name} profitable: DTE {decision.dte} > {window})"
+    return True, f"closing ({name} profitable: P&L {decision.pnl:.2%} > 0 and DTE {decision.dte} <= {window})"
+
+
 def resolve_no_target(decision: RollDecision, no_target: NoRollTarget, config: RollConfig) -> RollDecision:
-    """After a ROLL ``decision`` found no target: CLOSE with ``roll_close_if_unable_to_roll``, else HOLD."""
-    why = f"{decision.reason}; no roll target: {no_target.reason}"
-    if config.close_if_unable_to_roll:
-        return RollDecision(RollAction.CLOSE, RollRule.CLOSE_NO_TARGET,
-                            f"{why}; closing (roll_close_if_unable_to_roll)", decision.dte, decision.pnl, decision.itm)
+    """After a ROLL ``decision`` found no target: CLOSE or HOLD by ``roll_close_if_unable_to_roll``."""
+    close, then = close_when_unable(decision, config)
+    why = f"{decision.reason}; no roll target: {no_target.reason}; {then}"
+    if close:
+        return RollDecision(RollAction.CLOSE, RollRule.CLOSE_NO_TARGET, why, decision.dte, decision.pnl, decision.itm)
     return RollDecision(RollAction.HOLD, RollRule.NO_TARGET, why, decision.dte, decision.pnl, decision.itm)

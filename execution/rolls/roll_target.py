@@ -21,6 +21,15 @@ criterion it fails, so the counts of ``NoRollTarget.rejected`` add up to the cha
    a call's new strike >= old strike when ``roll_call_strike_floor``.
 9. ``credit`` (short positions with ``roll_credit_only``): buying the current contract back at
    its ask and selling the new one at its bid must leave a net credit > 0 per share.
+9b. ``economics`` (short positions, issue 19): the net credit per share at the price the combo will
+   actually work at must be >= ``RollConfig.min_net_credit(premium received)``: the strictest of
+   ``roll_min_credit``, ``roll_min_credit_pct`` x premium, -``roll_max_debit`` and
+   -``roll_max_debit_pct`` x premium (a negative floor is the largest debit allowed). The price it
+   works at is the far side of both legs when ``roll_market_fallback`` may send it at market, else
+   the limit (``working_limit``: the net mid to the cent, 0.01 when that is 0; what the roll
+   manager sends). A chain that
+   fails only here gives a ``NoRollTarget`` whose ``economics`` carries the numbers (floor, basis,
+   the best credit on offer) for the ROLL_NO_TARGET audit entry.
 10. ``delta``: a usable delta: the quote's when LEAN has one (non-zero, |delta| <= 1), else our
     Black-Scholes delta at the volatility the mid implies (solved for all such candidates in one
     vectorised call); none (no solvable volatility, no spot) rejects the contract.
@@ -29,9 +38,15 @@ Speed: criteria 1-9 run in one Python pass with cheap comparisons (a verdict per
 numpy only solves the Black-Scholes deltas, vectorised over the few survivors that lack one.
 About 0.1 ms over a 400-contract chain with LEAN's Greeks (bench/bench_roll.py).
 
-Choice among the survivors, deterministic: the smallest | |delta| - ``roll_target_delta`` | (rounded
-to 1e-9, so float noise does not break a tie), then the nearest expiry (least extra time at risk),
-then the strike further out of the money (lower for puts, higher for calls), then the symbol.
+Choice among the survivors, deterministic, by ``roll_target_choice``:
+``closest_delta`` (default): the smallest | |delta| - ``roll_target_delta`` | (rounded to 1e-9, so
+float noise does not break a tie), then the nearest expiry (least extra time at risk), then the
+strike further out of the money (lower for puts, higher for calls), then the symbol.
+``soonest_expiry`` (thetagang's ``find_eligible_contracts``): among those with |delta| <= target,
+the soonest expiry, then the highest |delta|; fallback when none is at or below the target: the
+soonest expiry, then the lowest |delta| above it (thetagang's fallback, which it takes only when
+a minimum price is set; here it is always taken, since the economics criterion already bounds the
+price). Ties then go to the strike further out of the money, then the symbol.
 
 The combo (LEAN convention, see ``execution.smart_execution``): legs
 ``Leg.create(position.symbol, close_ratio)`` and ``Leg.create(target.symbol, open_ratio)``, sent
@@ -63,7 +78,7 @@ from execution.positions.greeks import DAYS_PER_YEAR, bs_greeks, implied_volatil
 from execution.smart_execution import combo_net_quote
 from models.bot_config import Right
 from models.market_data import ContractQuote
-from models.roll_config import PutStrikeCap, RollConfig
+from models.roll_config import PutStrikeCap, RollConfig, TargetChoice
 from utils.logging_config import get_logger
 
 if TYPE_CHECKING:
@@ -87,6 +102,7 @@ class TargetRule(StrEnum):
     SPREAD = "spread"
     STRIKE_LIMIT = "strike_limit"
     CREDIT = "credit"
+    ECONOMICS = "economics"
     DELTA = "delta"
 
 
@@ -118,6 +134,11 @@ class RollTarget:
         return (self.net_bid + self.net_ask) / 2.0
 
     @property
+    def limit_price(self) -> float:
+        """The net limit the roll manager sends first (``working_limit`` of the net mid)."""
+        return working_limit(self.net_mid)
+
+    @property
     def is_credit(self) -> bool:
         """The roll collects money at mid."""
         return self.net_mid < 0
@@ -135,9 +156,17 @@ class RollTarget:
     def to_dict(self) -> dict[str, object]:
         return {"close_symbol": self.close_symbol, "open_symbol": self.symbol, "close_ratio": self.close_ratio,
                 "open_ratio": self.open_ratio, "quantity": self.quantity, "net_bid": self.net_bid,
-                "net_ask": self.net_ask, "net_mid": self.net_mid, "expected_net_credit": self.expected_net_credit,
+                "net_ask": self.net_ask, "net_mid": self.net_mid, "limit_price": self.limit_price,
+                "expected_net_credit": self.expected_net_credit, "worst_net_credit": self.worst_net_credit,
                 "strike": self.quote.strike, "expiry": self.quote.expiry.isoformat(), "dte": self.dte,
                 "delta": self.delta, "delta_source": self.delta_source, "reason": self.reason}
+
+
+def working_limit(net_mid: float) -> float:
+    """The combo's first limit: the net mid to the cent; one that rounds to 0 goes out as a debit of
+    one cent, because LEAN's ``combo_limit_order`` throws on a limit of exactly 0 (DESIGN §3)."""
+    limit = round(net_mid, 2)
+    return limit if limit != 0 else 0.01
 
 
 @dataclass(frozen=True)
@@ -147,13 +176,63 @@ class NoRollTarget:
     reason: str
     considered: int
     rejected: dict[str, int] = field(default_factory=dict)  # TargetRule value -> contracts, funnel order
+    economics: dict[str, object] = field(default_factory=dict)  # the numbers when roll economics refused
 
     def to_dict(self) -> dict[str, object]:
-        return {"reason": self.reason, "considered": self.considered, "rejected": dict(self.rejected)}
+        out: dict[str, object] = {"reason": self.reason, "considered": self.considered,
+                                  "rejected": dict(self.rejected)}
+        if self.economics:
+            out["economics"] = dict(self.economics)
+        return out
+
+
+@dataclass(frozen=True)
+class RollEconomics:
+    """The floor a short roll's net credit per share must reach, and the price basis it is read at."""
+
+    floor: float  # least net credit per share (negative: the largest debit); -inf: no bound
+    far_side: bool  # True: at the far side of both legs (a market fallback may send it); False: the limit
+    premium: float  # premium received per share (the base of the _pct knobs)
+    held_bid: float
+    held_ask: float
+
+    @property
+    def basis(self) -> str:
+        return "far side of both legs" if self.far_side else "limit at the net mid"
+
+    def credit(self, bid: float, ask: float) -> float:
+        """Net credit per share of buying the held contract back and selling one quoted bid/ask."""
+        if self.far_side:
+            return bid - self.held_ask
+        return -working_limit((self.held_bid + self.held_ask) / 2.0 - (bid + ask) / 2.0)
+
+
+def roll_economics(position: BotManagedPosition, config: RollConfig, current: ContractQuote) -> RollEconomics | None:
+    """The economics a short position's roll must meet; None for long positions or when every knob is off."""
+    if position.quantity >= 0:
+        return None
+    floor = config.min_net_credit(position.entry_price)
+    if floor == -math.inf:
+        return None
+    return RollEconomics(floor, config.market_fallback, position.entry_price, current.bid, current.ask)
 
 
 _NOT_LATER, _OUTSIDE_WINDOW = -1, -2
 _RULES: tuple[str, ...] = tuple(rule.value for rule in TargetRule)
+_ECONOMICS, _DELTA = _RULES.index(TargetRule.ECONOMICS), _RULES.index(TargetRule.DELTA)
+
+
+def choose(usable: list[int], kept: list[ContractQuote], deltas: list[float], dtes: list[int], config: RollConfig,
+           right: Right) -> int:
+    """The index (into ``kept``) of the target among ``usable`` by ``roll_target_choice`` (module docstring)."""
+    target, otm = config.target_delta, 1.0 if right == Right.PUT else -1.0
+    if config.target_choice == TargetChoice.CLOSEST_DELTA:
+        return min(usable, key=lambda j: (round(abs(abs(deltas[j]) - target), 9), dtes[j], otm * kept[j].strike,
+                                          kept[j].symbol))
+    below = [j for j in usable if abs(deltas[j]) <= target + EPS]
+    if below:
+        return min(below, key=lambda j: (dtes[j], -round(abs(deltas[j]), 9), otm * kept[j].strike, kept[j].symbol))
+    return min(usable, key=lambda j: (dtes[j], round(abs(deltas[j]), 9), otm * kept[j].strike, kept[j].symbol))
 
 
 def _expiry_verdict(expiry: date, held_expiry: date, today: date, config: RollConfig) -> int:
@@ -173,25 +252,27 @@ def strike_bounds(position: BotManagedPosition, config: RollConfig, current_mid:
     if config.put_strike_cap == PutStrikeCap.PREMIUM:
         return -math.inf, position.strike + position.entry_price
     if config.put_strike_cap == PutStrikeCap.PROFIT:
-        if not spot > 0 or spot < position.strike:  # in the money (or spot unknown): never roll up
+        itm = spot < position.strike or (config.atm_is_itm and spot == position.strike)
+        if not spot > 0 or itm:  # in the money (or spot unknown): never roll up
             return -math.inf, position.strike
         return -math.inf, position.strike + max(0.0, position.entry_price - current_mid)
     return -math.inf, math.inf
 
 
 def _no_target(position: BotManagedPosition, reason: str, considered: int,
-               rejected: dict[str, int]) -> NoRollTarget:
-    result = NoRollTarget(reason, considered, rejected)
+               rejected: dict[str, int], economics: dict[str, object] | None = None) -> NoRollTarget:
+    result = NoRollTarget(reason, considered, rejected, economics or {})
     logger.debug("ROLL_NO_TARGET", extra={"position_id": position.id, "symbol": position.symbol,
                                           "reason": reason, "considered": considered, "rejected": rejected})
     return result
 
 
 def _scan(position: BotManagedPosition, chain_quotes: Sequence[ContractQuote], today: date, config: RollConfig,
-          bounds: tuple[float, float],
-          min_credit_bid: float | None) -> tuple[list[ContractQuote], list[int], list[int]]:
-    """Criteria 1-9 in one pass: the surviving quotes, their DTEs, and the rejections per criterion
-    (in ``TargetRule`` order, criterion 10 left at 0). Per-expiry verdicts are cached."""
+          bounds: tuple[float, float], min_credit_bid: float | None,
+          economics: RollEconomics | None) -> tuple[list[ContractQuote], list[int], list[int], float]:
+    """Criteria 1-9b in one pass: the surviving quotes, their DTEs, the rejections per criterion
+    (in ``TargetRule`` order, the delta criterion left at 0) and the best net credit among those the
+    economics refused (-inf: none). Per-expiry verdicts are cached."""
     right, held_expiry = position.right, position.expiry
     roots = {position.underlying, f"{position.underlying:<6}"}  # OSI root field, padded or compact
     verdict: dict[date, int] = {}  # expiry -> DTE, or _NOT_LATER / _OUTSIDE_WINDOW
@@ -201,6 +282,7 @@ def _scan(position: BotManagedPosition, chain_quotes: Sequence[ContractQuote], t
     n = [0] * len(_RULES)
     kept: list[ContractQuote] = []
     dtes: list[int] = []
+    best_refused = -math.inf
     for q in chain_quotes:
         if q.right != right:
             n[0] += 1
@@ -225,10 +307,13 @@ def _scan(position: BotManagedPosition, chain_quotes: Sequence[ContractQuote], t
             n[7] += 1
         elif min_credit_bid is not None and bid <= min_credit_bid:
             n[8] += 1
+        elif economics is not None and (credit := economics.credit(bid, ask)) < economics.floor - EPS:
+            n[9] += 1
+            best_refused = max(best_refused, credit)
         else:
             kept.append(q)
             dtes.append(dte)
-    return kept, dtes, n
+    return kept, dtes, n, best_refused
 
 
 def _deltas(quotes: list[ContractQuote], dtes: list[int], is_call: bool, spot: float,
@@ -269,25 +354,31 @@ def find_roll_target(position: BotManagedPosition, chain_quotes: Sequence[Contra
     bounds = strike_bounds(position, config, current_quote.mid, spot)
     # credit-only: sell the new contract at its bid for more than the held one's ask
     min_credit_bid = cur_ask + EPS if short and config.credit_only else None
-    kept, dtes, n = _scan(position, chain_quotes, today, config, bounds, min_credit_bid)
+    economics = roll_economics(position, config, current_quote)
+    kept, dtes, n, best_refused = _scan(position, chain_quotes, today, config, bounds, min_credit_bid, economics)
     deltas, market = _deltas(kept, dtes, position.right == Right.CALL, spot, risk_free_rate)
     usable = [j for j, d in enumerate(deltas) if d == d]  # not NaN
-    n[9] = len(kept) - len(usable)
+    n[_DELTA] = len(kept) - len(usable)
     if not usable:
         rejected = {rule: count for rule, count in zip(_RULES, n, strict=True) if count}
         detail = ", ".join(f"{rule} {count}" for rule, count in rejected.items()) or "the chain is empty"
-        return _no_target(position, f"no contract qualified among {total}: {detail}", total, rejected)
+        numbers: dict[str, object] = {}
+        if economics is not None and n[_ECONOMICS]:
+            numbers = {"min_net_credit": round(economics.floor, 4), "best_net_credit": round(best_refused, 4),
+                       "basis": economics.basis, "premium_received": economics.premium}
+            detail += (f" (best net credit {best_refused:+.2f}/share at the {economics.basis} < floor "
+                       f"{economics.floor:+.2f}/share, premium received {economics.premium:.2f})")
+        return _no_target(position, f"no contract qualified among {total}: {detail}", total, rejected, numbers)
 
-    # choice: delta distance (to 1e-9), then nearest expiry, then further out of the money, then symbol
-    target, otm = config.target_delta, 1.0 if position.right == Right.PUT else -1.0
-    best = min(usable, key=lambda j: (round(abs(abs(deltas[j]) - target), 9), dtes[j], otm * kept[j].strike,
-                                      kept[j].symbol))
+    best = choose(usable, kept, deltas, dtes, config, position.right)
     chosen = kept[best]
     close_ratio, open_ratio = (1, -1) if short else (-1, 1)
     net_bid, net_ask = combo_net_quote(((close_ratio, cur_bid, cur_ask), (open_ratio, chosen.bid, chosen.ask)))
     source = "market" if market[best] else "calculated"
     net_mid = (net_bid + net_ask) / 2.0
-    reason = (f"{chosen.symbol}: |delta| {abs(deltas[best]):.3f} ({source}) nearest target {target:.2f}, "
+    target = config.target_delta
+    reason = (f"{chosen.symbol}: |delta| {abs(deltas[best]):.3f} ({source}) for target {target:.2f} "
+              f"({config.target_choice.value}), "
               f"DTE {dtes[best]}, strike {chosen.strike:g}; net {'credit' if net_mid < 0 else 'debit'} "
               f"{abs(net_mid):.2f} per share at mid; {len(usable)} of {total} contracts qualified")
     return RollTarget(quote=chosen, close_symbol=position.symbol, close_ratio=close_ratio, open_ratio=open_ratio,
