@@ -28,7 +28,7 @@ class _Gateway:
 @pytest.mark.parametrize("net_mid", [0.0, 0.004, -0.004])
 def test_a_roll_at_a_net_mid_of_zero_is_sent_one_cent_of_debit(net_mid: float) -> None:
     gateway = _Gateway()
-    manager = RollManager(SimpleNamespace(), SimpleNamespace(gateway=gateway))  # type: ignore[arg-type]
+    manager = RollManager(SimpleNamespace(notes=()), SimpleNamespace(gateway=gateway))  # type: ignore[arg-type]
     target = SimpleNamespace(close_symbol="OLD", close_ratio=1, symbol="NEW", open_ratio=-1, quantity=2,
                              to_dict=lambda: {})
     roll = Roll("R1", "P1", target, datetime(2015, 12, 24, 10, 0))  # type: ignore[arg-type]
@@ -40,7 +40,7 @@ def test_a_roll_at_a_net_mid_of_zero_is_sent_one_cent_of_debit(net_mid: float) -
 
 def test_a_roll_at_a_real_price_or_at_market_is_sent_unchanged() -> None:
     gateway = _Gateway()
-    manager = RollManager(SimpleNamespace(), SimpleNamespace(gateway=gateway))  # type: ignore[arg-type]
+    manager = RollManager(SimpleNamespace(notes=()), SimpleNamespace(gateway=gateway))  # type: ignore[arg-type]
     target = SimpleNamespace(close_symbol="OLD", close_ratio=1, symbol="NEW", open_ratio=-1, quantity=2,
                              to_dict=lambda: {})
     roll = Roll("R1", "P1", target, datetime(2015, 12, 24, 10, 0))  # type: ignore[arg-type]
