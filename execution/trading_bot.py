@@ -22,6 +22,7 @@ from execution.positions.entry_conditions import EntryGate, sized
 from execution.positions.entry_rule import choose_entry
 from execution.positions.position_manager import ExitIntent, PositionManager
 from execution.positions.trade_recorder import TradeRecorder
+from execution.positions.wheel import covered_call_plan
 from execution.risk.circuit_breaker import CircuitBreaker, TradingState
 from execution.risk.order_gateway import OrderGateway
 from execution.risk.pre_trade_validator import PreTradeValidator
@@ -193,10 +194,14 @@ class TradingBot:
         assert self.underlying_price is not None
         if not self.entry_gate.allows(now.date(), self.underlying_price):  # issue 19: entry conditions
             return
-        decision = choose_entry(self.config, candidates, self.underlying_price, now, self.config.risk_free_rate)
+        config = self.config
+        wheel = covered_call_plan(config, self.assignments.stocks.values(), candidates)  # held shares: calls
+        if wheel is not None:
+            config, candidates = wheel.config, wheel.candidates
+        decision = choose_entry(config, candidates, self.underlying_price, now, config.risk_free_rate)
         if decision is None:
             return
-        decision = sized(decision, self.config, self.limits, self.equity, self.underlying_price,
+        decision = sized(decision, config, self.limits, self.equity, self.underlying_price,
                          self.broker.contract_multiplier(decision.quote.symbol))
         if decision is None:
             return
