@@ -164,18 +164,30 @@ class HarnessEngine:
                 market.advance(now)
                 for chain in self._chains.values():
                     chain.underlying.price = market.spot
-                self.brokerage.on_slice()
-                while next_firing < len(firings) and firings[next_firing][0] <= now:
-                    firings[next_firing][1].callback()
-                    next_firing += 1
-                algorithm.on_data(Slice(now, self._chains))
-                self.slices += 1
-                self.object_store._tick()
+                next_firing = self._slice(now, firings, next_firing, Slice(now, self._chains))
             market.end_day()
             self.daily_closes.append((day, market.spot))  # the underlying's daily bars for history()
             curve.append((day, algorithm.portfolio.total_portfolio_value))
             if self._on_day is not None:
                 self._on_day(n, len(days))
+        return self._finish(started, days, start_equity, curve)
+
+    def _slice(self, now: datetime, firings: list[Any], next_firing: int, data: Slice) -> int:
+        """One minute after the market moved: fills, the scheduled events that are due, ``on_data``,
+        the Object Store's flush timer. Returns the index of the next scheduled event."""
+        self.brokerage.on_slice()
+        while next_firing < len(firings) and firings[next_firing][0] <= now:
+            firings[next_firing][1].callback()
+            next_firing += 1
+        self.algorithm.on_data(data)
+        self.slices += 1
+        self.object_store._tick()
+        return next_firing
+
+    def _finish(self, started: float, days: list[date], start_equity: float,
+                curve: list[tuple[date, float]]) -> RunResult:
+        """End of the run: ``on_end_of_algorithm``, the store persisted, the result."""
+        algorithm = self.algorithm
         algorithm.on_end_of_algorithm()
         self.object_store._persist()  # LEAN persists the store when the algorithm ends;
         self.object_store._interval = 0.0  # after the run (tests, commands) writes go straight through

@@ -184,13 +184,7 @@ class ReplayEngine(HarnessEngine):
                     chains, known = self._chains_at(now), live
                 for chain in chains.values():
                     chain.underlying.price = market.spot
-                self.brokerage.on_slice()
-                while next_firing < len(firings) and firings[next_firing][0] <= now:
-                    firings[next_firing][1].callback()
-                    next_firing += 1
-                algorithm.on_data(Slice(now, chains, self._bars(now)))
-                self.slices += 1
-                self.object_store._tick()
+                next_firing = self._slice(now, firings, next_firing, Slice(now, chains, self._bars(now)))
                 self._flush_warnings()
             market.end_day()
             self.data.close()  # the day's zips are not read again
@@ -199,18 +193,9 @@ class ReplayEngine(HarnessEngine):
             self.equity_series.append((datetime.combine(day, datetime.min.time()), value))
             if self._on_day is not None:
                 self._on_day(n, len(days))
-        algorithm.on_end_of_algorithm()
-        self.object_store._persist()  # as LEAN at the end; afterwards writes go straight through
-        self.object_store._interval = 0.0
+        result = self._finish(started, days, start_equity, curve)
         self._flush_warnings()
-        return RunResult(
-            start=days[0] if days else algorithm.start_date.date(),
-            end=days[-1] if days else algorithm.end_date.date(),
-            trading_days=len(days), slices=self.slices, orders=len(self.brokerage.orders),
-            fills=self.brokerage.fill_count, fees=self.brokerage.fees_paid,
-            start_equity=start_equity, end_equity=algorithm.portfolio.total_portfolio_value,
-            keys_written=sorted(self.object_store._written),
-            elapsed_seconds=wallclock.perf_counter() - started, equity_curve=curve, logs=self.logs)
+        return result
 
 
 class _ChainProvider:
