@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from tests.test_api_kill9 import free_port, wait_ready
 from tests.test_api_support import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +40,6 @@ def browser_skip_reason() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def sidecar(storage: Path, audit: Path, **settings: str) -> Iterator[str]:
     """``python -m api`` on a free loopback port; yields its base URL."""
@@ -58,23 +49,10 @@ def sidecar(storage: Path, audit: Path, **settings: str) -> Iterator[str]:
            **{key.upper(): value for key, value in settings.items()}}
     env.pop("CORS_ALLOWED_ORIGINS", None)
     process = subprocess.Popen([sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"sidecar exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}"
-                                   if process.stderr else f"sidecar exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
-                raise RuntimeError("sidecar did not start within 30 s")
-            time.sleep(0.05)
-        yield url
+        wait_ready(port, process)
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         try:

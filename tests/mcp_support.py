@@ -4,7 +4,6 @@ port, in a thread), and the SDK's own client over streamable HTTP."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from api.app import create_app
 from models.agent_policy import hash_token
+from tests.test_api_kill9 import free_port
 from tests.test_api_support import AUTH, make_settings, write_snapshot
 
 ALPHA = "agt_alpha_" + "Q3x9LmP2vR7tK4nZ8wB1"
@@ -37,12 +37,6 @@ def write_policy(tmp_path: Path, approval_mode: str = "manual", budget: dict[str
     path = tmp_path / "agents.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
