@@ -74,7 +74,7 @@ class SessionStore:
             session = self._sessions.get(session_id)
             if session is None:
                 return None
-            if now - session.last_used > self._idle or now - session.created > self._max_age:
+            if self._expired(session, now):
                 del self._sessions[session_id]
                 logger.info("DASHBOARD_SESSION_EXPIRED")
                 return None
@@ -89,9 +89,11 @@ class SessionStore:
     def csrf_ok(session: Session, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(session.csrf_token.encode(), presented.encode())
 
+    def _expired(self, session: Session, now: float) -> bool:
+        return now - session.last_used > self._idle or now - session.created > self._max_age
+
     def _expire_locked(self, now: float) -> None:
-        dead = [k for k, s in self._sessions.items()
-                if now - s.last_used > self._idle or now - s.created > self._max_age]
+        dead = [k for k, s in self._sessions.items() if self._expired(s, now)]
         for key in dead:
             del self._sessions[key]
 
