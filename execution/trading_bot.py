@@ -96,7 +96,8 @@ class TradingBot:
             config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
             self.manager.portfolio_greeks, lambda leg: describe_working(leg, self.executor.orders),
             lambda: self.gateway.rejections,
-            lambda: [s.as_dict() for s in self.assignments.stocks.values()])
+            lambda: [s.as_dict() for s in self.assignments.stocks.values()],
+            lambda: build_pre_trade_context(self._risk, self.now or self._clock(), (), every_contract=True))
 
     @property
     def book(self) -> PositionBook:

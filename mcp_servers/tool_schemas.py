@@ -30,7 +30,8 @@ SCHEMAS: tuple[ToolSchema, ...] = (
     ToolSchema("get_positions", "Open positions with Greeks, portfolio Greeks and equity.", ToolCategory.PORTFOLIO),
     ToolSchema("get_risk_state", "Trading state (active/reducing/halted), risk limits, breaker, orders today.",
                ToolCategory.RISK),
-    ToolSchema("check_order", "Dry-run an order through the risk pre-check and trading state; returns the preview.",
+    ToolSchema("check_order", "Dry-run an order through the gateway's own risk rules on the current exposure; "
+               "returns every check and the preview.",
                ToolCategory.RISK, ORDER, ORDER_REQUIRED),
     ToolSchema("propose_order", "Propose an order: returns proposal id, pre-check, preview, expiry. A person "
                "approves it (manual) or the agent's budget does (autonomous).", ToolCategory.TRADING, ORDER,

@@ -40,7 +40,7 @@ def test_check_order_previews_the_exposure_greeks_and_headroom_after_the_order(t
     assert more["preview"]["headroom"]["max_single_order_value"] == 49_000.0
     assert more["preview"]["headroom"]["max_open_positions"] == 1.0
     assert cover["adds_exposure"] is False and cover["preview"]["position_after"] == -1
-    assert not result_json(blocked)["passed"] and "GME is a blocked symbol" in result_json(blocked)["violations"]
+    assert not result_json(blocked)["passed"] and "blocked_symbol: GME is blocked" in result_json(blocked)["violations"]
     assert result_json(state)["trading_state"] == "active"
     assert [c["symbol"] for c in result_json(chain)["contracts"]] == ["GOOG  160122P00720000"]
 

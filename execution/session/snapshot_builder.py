@@ -14,6 +14,7 @@ from execution.positions.position_manager import PortfolioGreeks
 from execution.session.session_state import SessionState
 from models.bot_config import BotConfig
 from models.market_data import PortfolioView
+from models.pre_trade_rules import PreTradeContext, context_to_dict
 from models.risk_limits import RiskLimits
 from utils.object_store_schema import EquitySummary, PositionSnapshot, StateSnapshot
 
@@ -68,6 +69,8 @@ class SnapshotSources:
     describe_working: Callable[[WorkingLeg], dict[str, Any]]
     gateway_rejections: Callable[[], int]
     stock_positions: Callable[[], list[dict[str, Any]]] = list  # shares an assignment delivered
+    # the gateway's context now, for the sidecar's dry run of its rules (api/gateway_dry_run.py)
+    gateway_context: Callable[[], PreTradeContext] | None = None
 
 
 def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: PortfolioView,
@@ -86,4 +89,5 @@ def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: Por
               "limits": src.limits.as_dict(), "circuit_breaker": session.breaker.as_dict(),
               "orders_today": session.counter.orders_today, "gateway_rejections": src.gateway_rejections(),
               "exposure": {"held": src.ledger.held(), "pending": src.ledger.pending()},
-              "session": session.to_dict(), "stock_positions": src.stock_positions()})
+              "session": session.to_dict(), "stock_positions": src.stock_positions(),
+              **({} if src.gateway_context is None else {"gateway_context": context_to_dict(src.gateway_context())})})
