@@ -14,7 +14,8 @@ like LEAN's option symbol. What the snapshot cannot supply for it is estimated a
 ``notes``: the price from the limit price, the Greeks from our Black-Scholes on that price (as the
 gateway does from the mid when LEAN has no Greeks), the multiplier from the underlying's other
 contracts (else 100). A market order on a contract the snapshot does not price cannot be valued:
-the checks that need a price are then reported in ``unchecked`` (a warning), not as violations.
+the checks that need a price are then reported in ``unchecked`` (a warning), not as violations, and
+so are the Greek checks when no volatility reproduces the price (e.g. a limit below intrinsic).
 """
 
 from __future__ import annotations
@@ -225,10 +226,18 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str) -> DryRun:
     leg = OrderRequest("dry-run", symbol, quantity, OrderPurpose.EXTERNAL,
                        OrderKind.LIMIT if order.order_type == "limit" else OrderKind.MARKET, order.limit_price)
     result = evaluate((leg,), ctx, limits)
-    unchecked = sorted(_NEEDS_PRICE) if symbol not in ctx.prices and not result.reduces_exposure else []
-    if unchecked:
-        notes.append(f"no price for {symbol} in the snapshot (market order): value, size and Greek limits "
-                     "are left to the gateway's live quote")
+    unchecked: list[str] = []
+    if not result.reduces_exposure:
+        if symbol not in ctx.prices:
+            unchecked = sorted(_NEEDS_PRICE)
+            notes.append(f"no price for {symbol} in the snapshot (market order): value, size and Greek limits "
+                         "are left to the gateway's live quote")
+        else:
+            unchecked = [name.value for name, known in ((CheckName.DOLLAR_DELTA, ctx.dollar_delta_per_contract),
+                                                        (CheckName.VEGA, ctx.vega_per_contract)) if symbol not in known]
+            if unchecked:
+                notes.append(f"no Greek estimate for {symbol} (no volatility reproduces {ctx.prices[symbol]:g}): "
+                             f"{' and '.join(unchecked)} limits are left to the gateway's live quote")
     after = _after(symbol, quantity, ctx)
     headroom = {name: None if after[key] is None else round(limit - abs(after[key] or 0.0), 2)
                 for name, key, limit in (("max_single_order_value", "order_value", limits.max_single_order_value),

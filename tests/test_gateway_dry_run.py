@@ -148,3 +148,10 @@ def test_a_held_lean_symbol_is_found_by_its_terms() -> None:
     snapshot = make_snapshot(positions=[position])
     run = dry_run(spec(720.0, "buy", 2, 3.0, expiry=date(2016, 1, 22)), snapshot, "active")
     assert run.symbol == "GOOG  160122P00720000" and run.result.reduces_exposure
+
+
+def test_a_price_no_volatility_reproduces_leaves_the_greek_limits_to_the_gateway() -> None:
+    snapshot = make_snapshot(underlying_price=777.0)  # the 760 call is 17 in the money; 12.5 is below intrinsic
+    checked = precheck(spec(760.0, "buy", 1, 12.5, right="call", expiry=date(2016, 1, 15)), snapshot, "fresh")
+    assert checked.dry_run is not None and checked.dry_run.unchecked == ["dollar_delta", "vega"]
+    assert not checked.violations and any("no Greek estimate" in w for w in checked.warnings)
