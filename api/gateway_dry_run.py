@@ -92,12 +92,20 @@ def parse_osi(symbol: str) -> Contract | None:
     return ticker, "call" if letter == "C" else "put", int(strike) / 1000.0, expiry
 
 
-def _known_contracts(snapshot: StateSnapshot, ctx: PreTradeContext) -> Iterable[tuple[str, Contract]]:
+def _iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _known_contracts(snapshot: StateSnapshot, ctx: PreTradeContext, notes: list[str]) -> Iterable[tuple[str, Contract]]:
     for p in snapshot.positions:
-        try:
-            yield p.symbol, (p.underlying, p.right, p.strike, date.fromisoformat(p.expiry))
-        except ValueError:
-            continue
+        expiry = _iso_date(p.expiry)
+        if expiry is None:
+            notes.append(f"position {p.id} has an unreadable expiry {p.expiry!r}: not matched by its terms")
+        else:
+            yield p.symbol, (p.underlying, p.right, p.strike, expiry)
     for row in getattr(snapshot, "chain", None) or []:
         symbol = row.get("symbol") if isinstance(row, dict) else None
         parsed = parse_osi(symbol) if isinstance(symbol, str) else None
@@ -220,7 +228,8 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str) -> DryRun:
     ctx = snapshot_context(snapshot, state, notes)
     limits = snapshot_limits(snapshot, notes)
     wanted: Contract = (order.underlying, order.right, order.strike, order.expiry)
-    symbol = next((s for s, c in _known_contracts(snapshot, ctx) if _same(c, wanted)), None) or osi_symbol(wanted)
+    known = _known_contracts(snapshot, ctx, notes)
+    symbol = next((s for s, c in known if _same(c, wanted)), None) or osi_symbol(wanted)
     ctx = _estimate(symbol, wanted, order, snapshot, ctx, notes)
     quantity = order.quantity if order.side == "buy" else -order.quantity
     leg = OrderRequest("dry-run", symbol, quantity, OrderPurpose.EXTERNAL,
