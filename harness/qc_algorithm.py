@@ -193,8 +193,18 @@ class QCAlgorithm:
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
                           asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
         if limit_price == 0:  # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException
-            raise ValueError("ComboLimitOrder: the limit price cannot be zero")
+            raise ValueError("ComboLimitOrder requires a limit price")
+        if any(leg.order_price not in (None, 0) for leg in legs):
+            raise ValueError("ComboLimitOrder does not support limit prices for individual legs")
         return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
+
+    def combo_leg_limit_order(self, legs: list[Leg], quantity: int, asynchronous: bool = False,
+                              tag: str = "") -> list[OrderTicket]:
+        """One limit price per leg (``leg.order_price``); QCAlgorithm.Trading.cs
+        ComboLegLimitOrder throws (ArgumentException) when a leg has none or 0."""
+        if any(leg.order_price is None or leg.order_price == 0 for leg in legs):
+            raise ValueError("ComboLegLimitOrder requires a limit price for each leg")
+        return self._require_engine().brokerage.combo_order(legs, quantity, None, tag)
 
     # -- commands --------------------------------------------------------------------------
     def add_command(self, type: type) -> None:

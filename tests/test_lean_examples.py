@@ -21,7 +21,8 @@ EXAMPLES = [(LEAN_EXAMPLES, "BasicTemplateOptionsAlgorithm"),
             (VENDORED, "OptionChainProviderAlgorithm"), (VENDORED, "BasicTemplateOptionsFilterUniverseAlgorithm"),
             (VENDORED, "OptionChainIncludeWeeklysByDefaultRegressionAlgorithm"),
             (VENDORED, "OptionChainConsistencyRegressionAlgorithm"),
-            (VENDORED, "OptionFilterReturnsNullRegressionAlgorithm")]
+            (VENDORED, "OptionFilterReturnsNullRegressionAlgorithm"),
+            (VENDORED, "ComboOrderTicketDemoAlgorithm")]
 # the yardstick of the issue, plus every other statistic the harness computes
 YARDSTICK = ("Total Orders", "Total Fees", "End Equity")
 KNOWN_DIFFERENCES = {
