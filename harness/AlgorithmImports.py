@@ -64,21 +64,20 @@ from harness.lean_securities import (
     SymbolProperties,
 )
 from harness.lean_symbols import SecurityIdentifier, Symbol
+from harness.lean_time import Extensions, SecurityExchange
 from harness.object_store import ObjectStore
 from harness.qc_algorithm import QCAlgorithm
 from harness.scheduling import DateRules, ScheduleManager, TimeRules
 
 __all__ = [
-    "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Greeks", "GroupOrderManager", "Leg",
-    "Market", "MarketOnCloseOrder", "ObjectStore", "Option", "OptionChain",
+    "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Extensions", "Greeks",
+    "GroupOrderManager", "Leg", "Market", "MarketOnCloseOrder", "ObjectStore", "Option", "OptionChain",
     "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "OptionSymbol", "Order",
     "OrderDirection", "OrderEvent", "OrderExtensions", "OrderFee", "OrderField", "OrderResponse", "OrderStatus",
-    "OrderTicket", "OrderType",
-    "QCAlgorithm", "RegressionTestException",
-    "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
-    "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
-    "Slice", "Symbol", "SymbolProperties", "TimeRules", "TradeBar", "TradeBars", "UpdateOrderFields",
-    "UpdateOrderRequest",
+    "OrderTicket", "OrderType", "QCAlgorithm", "RegressionTestException", "Resolution", "ScheduleManager",
+    "Security", "SecurityExchange", "SecurityHolding", "SecurityIdentifier", "SecurityManager",
+    "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType", "Slice", "Symbol", "SymbolProperties",
+    "TimeRules", "TradeBar", "TradeBars", "UpdateOrderFields", "UpdateOrderRequest",
     # Python names LEAN's AlgorithmImports re-exports (Common/AlgorithmImports.py)
     "date", "datetime", "json", "math", "np", "pd", "time", "timedelta",
 ]

@@ -28,7 +28,6 @@ from harness.fill_script import FillScript, PartialFill, Reject
 from harness.lean_enums import FINAL_STATUSES, OrderStatus, OrderType, SecurityType
 from harness.lean_orders import (
     CashAmount,
-    MarketOnCloseOrder,
     Order,
     OrderEvent,
     OrderFee,
@@ -39,10 +38,11 @@ from harness.lean_securities import SecurityManager, SecurityPortfolioManager
 from harness.lean_symbols import Symbol
 from harness.margin import portfolio_margin
 from harness.market import SyntheticMarket
+from harness.session_orders import SessionOrders
 from harness.statistics import FillRecord
 
 
-class HarnessBrokerage(ExpiryHandling, ComboOrders):
+class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
     def __init__(self, securities: SecurityManager, portfolio: SecurityPortfolioManager,
                  market: Callable[[], SyntheticMarket], clock: Callable[[], datetime],
                  utc_clock: Callable[[], datetime], emit: Callable[[OrderEvent], None],
@@ -211,37 +211,16 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders):
             self._fill_with_script(order, self._side_price(order))
 
     def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        """QCAlgorithm.MarketOrder: while the security's exchange is closed (also at the closing
+        bar's end, 16:00 or an early close) the order becomes a MarketOnOpen order."""
+        if self._exchange_closed(symbol):
+            return self.market_on_open_order(symbol, quantity, tag)
         reason = self._pre_check_reason(symbol, quantity)
         if reason:
             return self._refused(symbol, quantity, OrderType.MARKET, tag, reason)
         order = self._new_order(symbol, quantity, OrderType.MARKET, tag)
         self._submit(order)
         return self._ticket(order)
-
-    def market_on_close_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
-        """Fills at the first slice at or after the next market close following the order time,
-        at that bar's close on the order's side [FillModel.cs MarketOnCloseFill]."""
-        reason = self._pre_check_reason(symbol, quantity) or self._market_on_close_too_late(symbol)
-        if reason:
-            return self._refused(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag, reason)
-        order = self._new_order(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag)
-        self._submit(order)
-        return self._ticket(order)
-
-    def _market_on_close_too_late(self, symbol: Symbol) -> str | None:
-        """QCAlgorithm.PreOrderChecksImpl, IsWithinMarketOnCloseSubmissionBuffer: refused (no
-        order, no event) when now is later than the next market close less
-        ``MarketOnCloseOrder.submission_time_buffer`` (15:44:30 on a regular day, 12:44:30 on an
-        early close). The synthetic market has no exchange hours: no check there."""
-        hours = getattr(self._securities[symbol], "_hours", None)
-        if hours is None:
-            return None
-        now = self._clock()
-        buffer = MarketOnCloseOrder.submission_time_buffer
-        if now > hours.next_market_close(now) - buffer:
-            return (f"MarketOnClose orders must be placed within {buffer} before market close. Override this TimeSpan "
-                    "buffer by setting Orders.MarketOnCloseOrder.SubmissionTimeBuffer in QCAlgorithm.Initialize().")
-        return None
 
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str) -> OrderTicket:
         reason = self._pre_check_reason(symbol, quantity)
@@ -311,16 +290,12 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders):
                 self._work_limit(order)
             elif order.type == OrderType.MARKET_ON_CLOSE:
                 self._work_market_on_close(order)
+            elif order.type == OrderType.MARKET_ON_OPEN:
+                self._work_market_on_open(order)
             else:  # remainder of a partially filled market order
                 self._fill(order, order._remaining, self._side_price(order))
         for legs in groups.values():
             self._work_combo(legs)
-
-    def _work_market_on_close(self, order: Order) -> None:
-        close_after = self.market_close_after
-        if close_after is None or self._clock() < close_after(order.time):
-            return
-        self._fill_with_script(order, self._side_price(order))
 
     def _crossed(self, quantity: float, price: float, limit: float) -> bool:
         return price <= limit if quantity > 0 else price >= limit

@@ -12,6 +12,7 @@ from harness.lean_data import apply_filter
 from harness.lean_enums import SecurityType
 from harness.lean_orders import Order
 from harness.lean_symbols import Symbol
+from harness.lean_time import SecurityExchange
 
 Quote = Callable[[], tuple[float, float]]
 
@@ -110,6 +111,10 @@ class Security:
     @property
     def type(self) -> SecurityType:
         return self.symbol.security_type
+
+    @property
+    def exchange(self) -> SecurityExchange:
+        return SecurityExchange(self._hours)
 
 
 class Equity(Security):

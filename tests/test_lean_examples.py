@@ -22,7 +22,8 @@ EXAMPLES = [(LEAN_EXAMPLES, "BasicTemplateOptionsAlgorithm"),
             (VENDORED, "OptionChainIncludeWeeklysByDefaultRegressionAlgorithm"),
             (VENDORED, "OptionChainConsistencyRegressionAlgorithm"),
             (VENDORED, "OptionFilterReturnsNullRegressionAlgorithm"),
-            (VENDORED, "ComboOrderTicketDemoAlgorithm")]
+            (VENDORED, "ComboOrderTicketDemoAlgorithm"), (VENDORED, "OptionChainFullDataRegressionAlgorithm"),
+            (VENDORED, "OptionChainApisConsistencyRegressionAlgorithm")]
 # the yardstick of the issue, plus every other statistic the harness computes
 YARDSTICK = ("Total Orders", "Total Fees", "End Equity")
 KNOWN_DIFFERENCES = {
