@@ -205,7 +205,7 @@ class QCAlgorithm:
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
                           asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
         if limit_price == 0:  # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException
-            raise ValueError("ComboLimitOrder requires a limit price")
+            raise ValueError("ComboLimitOrder requires a limit price: the limit price cannot be zero")
         if any(leg.order_price not in (None, 0) for leg in legs):
             raise ValueError("ComboLimitOrder does not support limit prices for individual legs")
         return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
