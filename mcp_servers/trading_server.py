@@ -32,6 +32,13 @@ def _order(args: dict[str, Any]) -> OrderSpec:
         raise ToolError(f"invalid order: {exc}") from None
 
 
+def _wanted(row: dict[str, Any], expiry: str | None, low: float, high: float, ranged: bool) -> bool:
+    if expiry and row["expiry"] != expiry:
+        return False
+    delta = row.get("delta")
+    return not ranged or (delta is not None and low <= abs(delta) <= high)
+
+
 class TradingMCPServer(BaseMCPServer):
     def __init__(self, runtime: McpRuntime, config: ServerConfig | None = None) -> None:
         self.runtime = runtime
@@ -67,18 +74,29 @@ class TradingMCPServer(BaseMCPServer):
                 "portfolio_greeks": doc.get("portfolio_greeks", {}), "equity": doc.get("equity", {})}
 
     async def _chain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot's chain slice, filtered by expiry and |delta| (a contract without a delta is
+        left out when a delta range is asked for)."""
         snapshot, meta = self._snapshot()
         low, high = args.get("min_abs_delta", 0.0), args.get("max_abs_delta", 1.0)
-        rows = []
-        for p in snapshot.positions:
-            if args.get("expiry") and p.expiry != args["expiry"]:
-                continue
-            if p.delta is not None and not low <= abs(p.delta) <= high:
-                continue
-            rows.append({"symbol": p.symbol, "right": p.right, "strike": p.strike, "expiry": p.expiry,
-                         "mark": p.mark_price, "delta": p.delta, "vega": p.vega, "iv": p.iv})
-        return {"meta": meta, "underlying": snapshot.ticker, "underlying_price": snapshot.underlying_price,
-                "contracts": rows, "note": "the snapshot carries the contracts the bot holds, not the full chain"}
+        ranged, expiry = "min_abs_delta" in args or "max_abs_delta" in args, args.get("expiry")
+        if low > high:
+            raise ToolError(f"min_abs_delta {low} is above max_abs_delta {high}")
+        chain = snapshot.option_chain
+        out: dict[str, Any] = {"meta": meta, "underlying": snapshot.ticker}
+        if chain is None:
+            rows = [{"symbol": p.symbol, "right": p.right, "strike": p.strike, "expiry": p.expiry, "mark": p.mark_price,
+                     "delta": p.delta, "vega": p.vega, "iv": p.iv} for p in snapshot.positions if p.status != "closed"]
+            note = ("this snapshot carries no option chain (no chain read yet, or an algorithm older than the chain "
+                    "slice): these are only the contracts the bot holds")
+            return {**out, "underlying_price": snapshot.underlying_price, "source": "positions", "note": note,
+                    "contracts": [r for r in rows if _wanted(r, expiry, low, high, ranged)]}
+        rows = [dataclasses.asdict(c) for c in chain.contracts]
+        picked = [r for r in rows if _wanted(r, expiry, low, high, ranged)]
+        out.update(underlying_price=chain.underlying_price, source="chain", as_of=chain.as_of.isoformat(),
+                   chain_size=chain.chain_size, expiries=sorted({r["expiry"] for r in rows}), contracts=picked)
+        if not picked:
+            out["note"] = "no contract of the slice matches; 'expiries' lists those it holds"
+        return out
 
     async def _risk(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         snapshot, meta = self._snapshot()
