@@ -222,7 +222,8 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
     @reads
     async def list_orders(request: Request, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                           limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                          action: Annotated[Literal["submit", "cancel", "halt", "resume"] | None, Query()] = None,
+                          action: Annotated[Literal["submit", "cancel", "halt", "resume", "roll"] | None,
+                                            Query()] = None,
                           ) -> OrderList:
         queue = services_of(request).queue
         total, items = await anyio.to_thread.run_sync(lambda: queue.page(offset, limit, action))

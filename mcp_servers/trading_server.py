@@ -17,7 +17,7 @@ from mcp_servers.runtime import McpRuntime
 from mcp_servers.tool_schemas import SCHEMAS
 from models.agent_policy import AgentSpec
 from utils.object_store_schema import PositionSnapshot, StateSnapshot
-from utils.order_inbox import InboxFormatError, OrderSpec
+from utils.order_inbox import InboxFormatError, OrderSpec, RollSpec
 
 VERSION = "1.0.0"
 
@@ -140,15 +140,25 @@ class TradingMCPServer(BaseMCPServer):
         return await self._step(proposal_service.propose, self._agent(caller), "close", order)
 
     async def _propose_roll(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        """ONE roll request once approved (the algorithm sends one combo order); the pre-check and
+        preview look at its two legs: the close of the held contract and the open of the new one."""
         position = self._position(args["position_id"])
-        close = self._closing(position, {"reasoning": args["reasoning"], "confidence": args["confidence"]})
-        opening = _order({"underlying": position.underlying, "right": position.right,
-                          "strike": args.get("new_strike", position.strike), "expiry": args["new_expiry"],
-                          "side": "sell" if position.quantity < 0 else "buy", "quantity": abs(position.quantity),
-                          "order_type": "market", "confidence": args["confidence"], "reasoning": args["reasoning"]})
-        if opening.expiry.isoformat() <= position.expiry:
-            raise ToolError(f"new_expiry must be after the position's expiry {position.expiry}")
-        return await self._step(proposal_service.propose, self._agent(caller), "roll", close, (opening,))
+        new_expiry, new_strike = args["new_expiry"], float(args.get("new_strike", position.strike))
+        if new_expiry < position.expiry or (new_expiry == position.expiry and new_strike == position.strike):
+            raise ToolError(f"new_expiry must be after the position's expiry {position.expiry} (or the same "
+                            "expiry with another new_strike)")
+        limit = args.get("net_limit")
+        try:
+            roll = RollSpec(position_id=position.id, underlying=position.underlying, right=position.right,
+                            strike=position.strike, expiry=date.fromisoformat(position.expiry),
+                            side="short" if position.quantity < 0 else "long", quantity=abs(position.quantity),
+                            new_strike=new_strike, new_expiry=date.fromisoformat(new_expiry),
+                            order_type="market" if limit is None else "limit", limit_price=limit,
+                            confidence=args["confidence"], reasoning=args["reasoning"])
+        except (InboxFormatError, ValueError) as exc:
+            raise ToolError(f"invalid roll: {exc}") from None
+        return await self._step(proposal_service.propose, self._agent(caller), "roll", roll.closing_leg(),
+                                (roll.opening_leg(),), roll)
 
     async def _get_proposal(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         def read(runtime: McpRuntime, agent: AgentSpec, proposal_id: str) -> dict[str, Any]:

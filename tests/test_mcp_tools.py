@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 
 from tests.mcp_support import ALPHA, error_text, mcp_session, result_json, sidecar
-from tests.test_api_support import make_position, make_snapshot
+from tests.test_api_support import inbox_files, make_position, make_snapshot
 
 RISK = {"trading_state": "active", "circuit_breaker": {"state": "active"},
         "limits": {"max_single_order_value": 50_000.0, "max_open_positions": 2, "max_abs_dollar_delta": 100_000.0,
@@ -57,9 +57,13 @@ def test_propose_roll_closes_then_opens_later_and_explain_position_reads_the_tra
         approved = server.approve(result_json(roll))
     roll = result_json(roll)
     assert roll["status"] == "pending" and approved.status_code == 200
-    request = approved.json()
+    request = approved.json()  # previewed as its two legs ...
     assert request["order"]["side"] == "buy" and request["legs"][0]["side"] == "sell"
     assert request["legs"][0]["expiry"] == "2016-02-19" and request["legs"][0]["quantity"] == 2
+    queued = request["inbox"]["request"]  # ... queued as ONE roll request: one combo order
+    assert queued["action"] == "roll" and queued["order"] is None and len(inbox_files(tmp_path / "storage")) == 1
+    assert queued["roll"] == {**request["roll"], "position_id": "P00001", "side": "short", "quantity": 2,
+                              "new_expiry": "2016-02-19", "new_strike": 720.0, "order_type": "market"}
     assert "after the position's expiry" in error_text(too_early)
     assert result_json(explain)["position"]["id"] == "P00001"
 
