@@ -94,7 +94,7 @@ def mount_mcp(app: FastAPI, services: Services) -> McpRuntime:
     notifier = SnapshotNotifier(runtime)
     server = build_server(tools, notifier, agent_of, "http")
     manager = StreamableHTTPSessionManager(app=server, stateless=False, json_response=True)
-    app.router.routes.append(Route(MCP_PATH, endpoint=McpHttpEndpoint(runtime, manager, services.auth_failures),
+    app.router.routes.insert(0, Route(MCP_PATH, endpoint=McpHttpEndpoint(runtime, manager, services.auth_failures),
                                    methods=["GET", "POST", "DELETE"], include_in_schema=False))
     app.state.mcp_runtime = runtime
     app.state.mcp_notifier = notifier

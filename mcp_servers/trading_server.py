@@ -4,13 +4,14 @@ snapshot, audit trail, proposal store and order inbox (never over execution/).""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 from typing import Any
 
 from api.risk_precheck import trading_state
 from mcp_servers import backtest_tool, proposal_service
 from mcp_servers.agent_gate import evaluate
-from mcp_servers.base_server import BaseMCPServer, Caller, ServerConfig, ToolError
+from mcp_servers.base_server import BaseMCPServer, Caller, RenderedResult, ServerConfig, ToolError
 from mcp_servers.proposal_service import in_thread
 from mcp_servers.proposals import ProposalRefused
 from mcp_servers.runtime import McpRuntime
@@ -32,6 +33,11 @@ def _order(args: dict[str, Any]) -> OrderSpec:
         raise ToolError(f"invalid order: {exc}") from None
 
 
+def _positions_body(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"positions": [p for p in doc.get("positions", []) if p.get("status") != "closed"],
+            "portfolio_greeks": doc.get("portfolio_greeks", {}), "equity": doc.get("equity", {})}
+
+
 def _wanted(row: dict[str, Any], expiry: str | None, low: float, high: float, ranged: bool) -> bool:
     if expiry and row["expiry"] != expiry:
         return False
@@ -42,6 +48,7 @@ def _wanted(row: dict[str, Any], expiry: str | None, low: float, high: float, ra
 class TradingMCPServer(BaseMCPServer):
     def __init__(self, runtime: McpRuntime, config: ServerConfig | None = None) -> None:
         self.runtime = runtime
+        self._positions_cache: tuple[int, dict[str, Any], str] | None = None  # (snapshot version, data, JSON)
         super().__init__(config or ServerConfig(name="options-bot", version=VERSION), audit=runtime.audit)
 
     def _register_tools(self) -> None:
@@ -68,10 +75,20 @@ class TradingMCPServer(BaseMCPServer):
         return found
 
     async def _positions(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
-        _, meta = self._snapshot()
-        doc = self.runtime.snapshots.current().view.document or {}  # the parsed snapshot as JSON-ready dicts
-        return {"meta": meta, "positions": [p for p in doc.get("positions", []) if p.get("status") != "closed"],
-                "portfolio_greeks": doc.get("portfolio_greeks", {}), "equity": doc.get("equity", {})}
+        """Open positions, portfolio Greeks and equity: built and serialised once per snapshot version;
+        only the freshness ``meta`` is new on each call."""
+        status = self.runtime.snapshots.current()
+        view = status.view
+        if view.snapshot is None or view.document is None:
+            raise ToolError(f"no state snapshot yet ({status.status}): is the algorithm running?")
+        cached = self._positions_cache
+        if cached is None or cached[0] != view.version:
+            data = _positions_body(view.document)
+            cached = self._positions_cache = (view.version, data, json.dumps(data, default=str,
+                                                                             separators=(",", ":"))[1:])
+        meta = status.meta()
+        return RenderedResult({"meta": meta, **cached[1]},
+                              '{"meta":' + json.dumps(meta, separators=(",", ":")) + "," + cached[2])
 
     async def _chain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         """The snapshot's chain slice, filtered by expiry and |delta| (a contract without a delta is
