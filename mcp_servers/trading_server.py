@@ -8,15 +8,16 @@ import json
 from datetime import date
 from typing import Any
 
-from api.risk_precheck import trading_state
-from mcp_servers import backtest_tool, proposal_service
-from mcp_servers.agent_gate import evaluate
+from mcp_servers import backtest_tool
 from mcp_servers.base_server import BaseMCPServer, Caller, RenderedResult, ServerConfig, ToolError
-from mcp_servers.proposal_service import in_thread
-from mcp_servers.proposals import ProposalRefused
-from mcp_servers.runtime import McpRuntime
 from mcp_servers.tool_schemas import SCHEMAS
 from models.agent_policy import AgentSpec
+from services import proposal_service
+from services.agent_gate import evaluate
+from services.agent_runtime import McpRuntime
+from services.proposal_service import in_thread
+from services.proposals import ProposalRefused
+from services.risk_precheck import trading_state
 from utils.object_store_schema import PositionSnapshot, StateSnapshot
 from utils.order_inbox import InboxFormatError, OrderSpec, RollSpec
 

@@ -1,7 +1,7 @@
 """One policy, two doors: what an agent's order gets before it reaches the inbox, whether it comes as
 an MCP proposal or through the REST order queue (``actor_type`` ai_agent).
 
-``evaluate`` runs the sidecar's risk pre-check (api/risk_precheck.py, the RISK_PRECHECK rules) and the
+``evaluate`` runs the sidecar's risk pre-check (services/risk_precheck.py, the RISK_PRECHECK rules) and the
 trading-state rule (models/agent_policy.py: HALTED refuses all but closes, REDUCING refuses added
 exposure), and builds the preview: limit, credit/debit, exposure and Greeks after, headroom per limit.
 The algorithm's pre-trade gateway checks every request again and stays the authority.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.risk_precheck import adds_exposure, precheck, trading_state
 from models.agent_policy import state_refusal
+from services.risk_precheck import adds_exposure, precheck, trading_state
 from utils.object_store_schema import PositionSnapshot, StateSnapshot
 from utils.order_inbox import OrderSpec
 

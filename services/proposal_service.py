@@ -12,11 +12,11 @@ from typing import Any
 
 import anyio
 
-from mcp_servers.agent_gate import evaluate
-from mcp_servers.proposals import APPROVED, CANCELLED, PENDING, REJECTED, Proposal, ProposalRefused, new_proposal
-from mcp_servers.runtime import McpRuntime
 from models.agent_policy import AgentSpec, ApprovalMode, actor_of, budget_refusals
 from models.audit import AuditAction
+from services.agent_gate import evaluate
+from services.agent_runtime import McpRuntime
+from services.proposals import APPROVED, CANCELLED, PENDING, REJECTED, Proposal, ProposalRefused, new_proposal
 from utils.logging_config import get_logger
 from utils.order_inbox import InboxAction, InboxRequest, OrderSpec, RollSpec, derive_request_id
 
