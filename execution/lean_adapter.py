@@ -200,7 +200,6 @@ class LeanBotAdapter:
         if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
-    # -- live restart ----------------------------------------------------------------------------
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
         with self._lock:
@@ -230,6 +229,7 @@ class LeanBotAdapter:
             held = self._held_quotes(chain)
             candidates = self._candidates(chain) if self.bot.wants_candidates(self._algorithm.time) else None
             self.bot.on_market(self._algorithm.time, spot, held, candidates)
+            self._record_chain(chain, spot, candidates)
         except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})
             self.bot.record_failure("on_data", exc)
@@ -309,6 +309,13 @@ class LeanBotAdapter:
         if not 0 < bid <= ask:
             return None  # no usable quote: the bot reports the contract as missing (an alert)
         return ContractQuote(known.symbol, known.right, known.strike, known.expiry, bid, ask, known.open_interest)
+
+    def _record_chain(self, chain: OptionChain | None, spot: float, read: list[ContractQuote] | None) -> None:
+        """Every snapshot interval: the chain slice the snapshot carries (the quotes read this slice, if any)."""
+        recorder, now = self.bot.chain_slice, self._algorithm.time
+        if chain is not None and spot > 0 and recorder.due(now):
+            quotes = read if read is not None else self._candidates(chain)
+            recorder.capture(now, utc_now_of(self._algorithm), spot, quotes)
 
     def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
         if chain is None:

@@ -30,6 +30,7 @@ from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
 from execution.rolls.step_order import ROLLS_FIRST
+from execution.session.chain_slice import ChainSliceRecorder
 from execution.session.reconcile import OpenOrder, PreviousRunOrders, adopt, apply_plan, plan_orders
 from execution.session.session_state import SessionState
 from execution.session.snapshot_builder import SnapshotSources, build_snapshot, describe_working, state_fingerprint
@@ -92,11 +93,12 @@ class TradingBot:
         self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
         self._next_client = 1
         self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
+        self.chain_slice = ChainSliceRecorder(timedelta(minutes=config.snapshot_minutes), config.risk_free_rate)
         self._snapshot_sources = SnapshotSources(
             config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
             self.manager.portfolio_greeks, lambda leg: describe_working(leg, self.executor.orders),
             lambda: self.gateway.rejections,
-            lambda: [s.as_dict() for s in self.assignments.stocks.values()],
+            lambda: [s.as_dict() for s in self.assignments.stocks.values()], self.chain_slice.current,
             lambda: build_pre_trade_context(self._risk, self.now or self._clock(), (), every_contract=True))
 
     @property

@@ -38,8 +38,10 @@ SCHEMAS: tuple[ToolSchema, ...] = (
                ORDER_REQUIRED),
     ToolSchema("propose_close", "Propose closing a position (all contracts unless quantity is given).",
                ToolCategory.TRADING, _CLOSE, ["position_id", "confidence", "reasoning"]),
-    ToolSchema("propose_roll", "Propose rolling a position: close it, open the same side at a new expiry/strike.",
+    ToolSchema("propose_roll", "Propose rolling a whole position to a later expiry and/or another strike: ONE "
+               "combo order (close + open). net_limit: net price per unit, negative = credit; none = market.",
                ToolCategory.TRADING, {"position_id": _ID, "new_expiry": _DATE, "new_strike": _PRICE,
+                                      "net_limit": {"type": "number", "minimum": -1e6, "maximum": 1e6},
                                       "confidence": ORDER["confidence"], "reasoning": _TEXT},
                ["position_id", "new_expiry", "confidence", "reasoning"]),
     ToolSchema("get_proposal", "A proposal's status, preview, decision and inbox outcome.", ToolCategory.TRADING,

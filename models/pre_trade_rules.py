@@ -1,7 +1,7 @@
 """The pre-trade gateway's rules: one order, or the legs of a roll as one unit, against RiskLimits.
 
 Pure and in one place: the algorithm's gateway (execution/risk/pre_trade_validator.py, which adds
-the log and audit of a rejection) and the sidecar's dry run for agents (api/gateway_dry_run.py,
+the log and audit of a rejection) and the sidecar's dry run for agents (services/gateway_dry_run.py,
 the MCP ``check_order`` tool and the REST queue's pre-check) both call ``evaluate`` on a
 ``PreTradeContext``; the algorithm publishes its current context in the state snapshot.
 

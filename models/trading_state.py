@@ -1,7 +1,7 @@
 """The trading states of the circuit breaker and the one rule of what each lets through.
 
 Shared by the breaker and the pre-trade gateway (execution/risk/) and by the sidecar's dry run of
-the gateway's rules (api/gateway_dry_run.py), so every door applies the same rule.
+the gateway's rules (services/gateway_dry_run.py), so every door applies the same rule.
 """
 
 from __future__ import annotations

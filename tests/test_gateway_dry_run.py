@@ -1,5 +1,5 @@
 """The sidecar's pre-check is the pre-trade gateway's own rules on the exposure the algorithm published
-(api/gateway_dry_run.py, models/pre_trade_rules.py; issue 16 "check_order: the gateway's own rules
+(services/gateway_dry_run.py, models/pre_trade_rules.py; issue 16 "check_order: the gateway's own rules
 dry-run on the current exposure").
 
 Each scenario runs the real bot (execution/trading_bot.py) to a state, publishes its snapshot as JSON
@@ -14,16 +14,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from api.gateway_dry_run import dry_run, osi_symbol, parse_osi
-from api.risk_precheck import precheck, trading_state
 from models.orders import OrderPurpose, OrderRequest
 from models.pre_trade_rules import PreTradeContext, context_from_dict, context_to_dict
 from models.risk_limits import RiskLimits
 from models.trading_state import TradingState
+from services.gateway_dry_run import dry_run, osi_symbol, parse_osi
+from services.risk_precheck import precheck, trading_state
 from tests.test_api_support import make_position, make_snapshot
 from tests.test_money_path_faults import P650, new_bot, short_two, working_roll
 from tests.test_trading_bot import EXPIRY, NOW, candidates
-from utils.object_store_schema import StateSnapshot, parse_state_snapshot
+from utils.object_store_schema import ChainContract, OptionChainSlice, StateSnapshot, parse_state_snapshot
 from utils.order_inbox import OrderSpec
 
 
@@ -155,3 +155,16 @@ def test_a_price_no_volatility_reproduces_leaves_the_greek_limits_to_the_gateway
     checked = precheck(spec(760.0, "buy", 1, 12.5, right="call", expiry=date(2016, 1, 15)), snapshot, "fresh")
     assert checked.dry_run is not None and checked.dry_run.unchecked == ["dollar_delta", "vega"]
     assert not checked.violations and any("no Greek estimate" in w for w in checked.warnings)
+
+
+def test_a_contract_in_the_published_chain_slice_is_priced_at_its_mid_with_its_greeks() -> None:
+    row = ChainContract("GOOG  160115C00760000", "call", 760.0, "2016-01-15", 12.0, 13.0, 12.5, 0.45, 0.8, 0.3, 900,
+                        "market")
+    chain = OptionChainSlice(datetime(2015, 12, 23, 15, 0, tzinfo=UTC), 750.5, [row], 1)
+    snapshot = replace(make_snapshot(), option_chain=chain)
+    checked = precheck(spec(760.0, "buy", 1, 14.0, right="call", expiry=date(2016, 1, 15)), snapshot, "fresh")
+    run = checked.dry_run
+    assert run is not None and run.symbol == row.symbol and run.price == 12.5  # the mid, not the 14.0 limit
+    assert run.after["dollar_delta"] == pytest.approx(-9000.0 + 0.45 * 100 * 750.5, abs=0.01)
+    assert run.after["vega"] == pytest.approx(1.0 + 0.8 * 100, abs=0.01)
+    assert not any("Black-Scholes" in w for w in checked.warnings)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from api.risk_precheck import precheck, trading_state
 from execution.risk.circuit_breaker import TradingState, Trigger
 from execution.rolls.roll_manager import Roll
 from execution.rolls.roll_target import RollTarget
@@ -24,6 +23,7 @@ from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
+from services.risk_precheck import precheck, trading_state
 from tests.test_trading_bot import EXPIRY, NOW, FakeBroker, candidates, fill
 from utils.object_store_schema import parse_state_snapshot
 from utils.order_inbox import OrderSpec

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from execution.bot_managed_positions import BotManagedPosition, FillRejected
 from execution.ledger import WorkingLeg
+from execution.rolls.requested_roll import RequestedRollResult, RollRequest, refusal, requested_target
 from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
 from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
 from execution.rolls.step_order import due_for_roll
@@ -71,6 +72,7 @@ class Roll:
     failing: str | None = None  # timed out: the reason, until LEAN confirms the cancels
     sending: bool = False  # its combo is being validated: not yet working for the ledger
     expected: dict[str, float] = field(default_factory=dict)  # each leg's mid at roll time: the slippage reference
+    refusal: str | None = None  # why its combo never went out (gateway or LEAN)
 
     @property
     def close_goal(self) -> int:
@@ -182,12 +184,41 @@ class RollManager:
         if isinstance(target, NoRollTarget):
             self._no_target(roll_id, position, decision, target)
             return
+        self._start(roll_id, position, current, target, now, target.limit_price)
+
+    def _start(self, roll_id: str, position: BotManagedPosition, current: ContractQuote, target: RollTarget,
+               now: datetime, limit: float | None) -> Roll:
         roll = Roll(roll_id, position.id, target, now)
         legs = ((position.symbol, current), (target.symbol, target.quote))
         roll.expected = {symbol: quote.mid for symbol, quote in legs if quote.has_two_sided_quote}
         self.rolls[roll_id] = roll
-        bot.quotes[target.symbol] = target.quote
-        self._send(roll, now, target.limit_price)
+        self.bot.quotes[target.symbol] = target.quote
+        self._send(roll, now, limit)
+        return roll
+
+    def request(self, wanted: RollRequest, now: datetime) -> RequestedRollResult:
+        """A roll a person or agent asked for (execution/rolls/requested_roll.py), worked as the bot's own."""
+        spec, bot = wanted.spec, self.bot
+        position = bot.book.positions.get(spec.position_id)
+        reason = refusal(wanted, position, bot, position is not None and self.rolling(position.id))
+        target = reason if reason is not None or position is None else requested_target(
+            wanted, position, bot.quotes[position.symbol], now.date())
+        if isinstance(target, str) or position is None:
+            logger.warning("ROLL_REQUEST_REFUSED", extra={"request_id": wanted.request_id, "reason": target})
+            return RequestedRollResult(False, str(target))
+        logger.info("ROLL_INITIATED", extra={"roll_id": wanted.request_id, "position_id": position.id,
+                                             "symbol": position.symbol, "requested_by": wanted.actor})
+        bot.audit.log(AuditAction.ROLL_START, f"Roll {wanted.request_id} of {position.symbol} requested by "
+                      f"{wanted.actor}", actor=wanted.actor, actor_type=wanted.actor_type, resource_type="roll",
+                      resource_id=wanted.request_id, correlation_id=wanted.request_id, reason=spec.reasoning,
+                      before_state={"position_id": position.id, "symbol": position.symbol,
+                                    "quantity": position.quantity}, metadata={"request": spec.to_dict()})
+        self._attempted[position.id] = now.date()  # the bot's own roll rules leave it alone today
+        roll = self._start(wanted.request_id, position, bot.quotes[position.symbol], target, now, spec.limit_price)
+        if roll.phase is RollPhase.FAILED or not roll.order_ids:
+            roll.phase = RollPhase.FAILED
+            return RequestedRollResult(False, roll.refusal or "LEAN refused the combo order", tuple(roll.order_ids))
+        return RequestedRollResult(True, None, tuple(roll.order_ids))
 
     def _send(self, roll: Roll, now: datetime, limit: float | None) -> None:
         bot, target = self.bot, roll.target
@@ -208,7 +239,7 @@ class RollManager:
         finally:
             roll.sending = False
         if not result.accepted:
-            roll.phase = RollPhase.FAILED
+            roll.phase, roll.refusal = RollPhase.FAILED, f"refused by the pre-trade gateway: {result.validation.reason}"
             logger.warning("ROLL_VALIDATION_FAILED", extra={"roll_id": roll.roll_id,
                                                             "reason": result.validation.reason})
             bot.audit.log(AuditAction.ROLL_FAIL, f"Roll {roll.roll_id} refused by the pre-trade gateway",

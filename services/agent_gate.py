@@ -1,8 +1,8 @@
 """One policy, two doors: what an agent's order gets before it reaches the inbox, whether it comes as
 an MCP proposal or through the REST order queue (``actor_type`` ai_agent).
 
-``evaluate`` runs the pre-trade gateway's own rules on the latest snapshot (api/risk_precheck.py,
-api/gateway_dry_run.py) and the trading-state rule (models/agent_policy.py: HALTED refuses all but
+``evaluate`` runs the pre-trade gateway's own rules on the latest snapshot (services/risk_precheck.py,
+services/gateway_dry_run.py) and the trading-state rule (models/agent_policy.py: HALTED refuses all but
 closes, REDUCING refuses added exposure), and builds the preview: limit, credit/debit, exposure and
 Greeks after, headroom per limit.
 The algorithm's pre-trade gateway checks every request again and stays the authority.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from api.gateway_dry_run import DryRun
-from api.risk_precheck import precheck, trading_state
 from models.agent_policy import state_refusal
+from services.gateway_dry_run import DryRun
+from services.risk_precheck import precheck, trading_state
 from utils.object_store_schema import StateSnapshot
 from utils.order_inbox import OrderSpec
 
@@ -50,7 +50,7 @@ def _preview(order: OrderSpec, snapshot: StateSnapshot, run: DryRun) -> tuple[di
 
 
 def evaluate(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: str) -> Evaluation:
-    """The gateway's rules on the snapshot (api/risk_precheck.py) plus the agent state rule and the preview."""
+    """The gateway's rules on the snapshot (services/risk_precheck.py) plus the agent state rule and the preview."""
     checked = precheck(order, snapshot, snapshot_status)
     violations, warnings = list(checked.violations), list(checked.warnings)
     if snapshot is None or checked.dry_run is None:

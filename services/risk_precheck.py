@@ -3,7 +3,7 @@
 Advisory: the algorithm's pre-trade gateway is the authority and checks every request again on
 live data. The sidecar spares an agent or a person a round trip for an order the gateway would
 refuse as of the snapshot: ``precheck`` runs the gateway's rules (models/pre_trade_rules.py) on the
-exposure the algorithm published (api/gateway_dry_run.py) and reports the failed checks as
+exposure the algorithm published (services/gateway_dry_run.py) and reports the failed checks as
 violations, and what it had to estimate or could not check as warnings.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from api.gateway_dry_run import DryRun, dry_run
+from services.gateway_dry_run import DryRun, dry_run
 from utils.object_store_schema import StateSnapshot
 from utils.order_inbox import OrderSpec
 

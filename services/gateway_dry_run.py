@@ -10,7 +10,8 @@ gateway's answer as of the snapshot. It stays advisory: the gateway checks again
 
 The order's contract is found among the snapshot's contracts (held, working, or in the published
 chain slice) by underlying, right, strike and expiry; a contract the snapshot does not know is keyed
-like LEAN's option symbol. What the snapshot cannot supply for it is estimated and said so in
+like LEAN's option symbol. Its price and Greeks come from the gateway context, else from the chain
+slice (its mid and Greeks). What the snapshot cannot supply is estimated and said so in
 ``notes``: the price from the limit price, the Greeks from our Black-Scholes on that price (as the
 gateway does from the mid when LEAN has no Greeks), the multiplier from the underlying's other
 contracts (else 100). A market order on a contract the snapshot does not price cannot be valued:
@@ -106,11 +107,10 @@ def _known_contracts(snapshot: StateSnapshot, ctx: PreTradeContext, notes: list[
             notes.append(f"position {p.id} has an unreadable expiry {p.expiry!r}: not matched by its terms")
         else:
             yield p.symbol, (p.underlying, p.right, p.strike, expiry)
-    for row in getattr(snapshot, "chain", None) or []:
-        symbol = row.get("symbol") if isinstance(row, dict) else None
-        parsed = parse_osi(symbol) if isinstance(symbol, str) else None
-        if symbol and parsed:
-            yield symbol, parsed
+    for row in snapshot.option_chain.contracts if snapshot.option_chain else ():
+        expiry = _iso_date(row.expiry)
+        if expiry is not None:
+            yield row.symbol, (snapshot.ticker, row.right, row.strike, expiry)
     for symbols in (ctx.positions, ctx.pending, ctx.prices, ctx.working_symbols):
         for symbol in symbols:
             parsed = parse_osi(symbol)
@@ -136,16 +136,24 @@ def _estimate(symbol: str, contract: Contract, order: OrderSpec, snapshot: State
     prices, multipliers = dict(ctx.prices), dict(ctx.multipliers)
     deltas, vegas = dict(ctx.dollar_delta_per_contract), dict(ctx.vega_per_contract)
     held = next((p for p in snapshot.positions if p.symbol == symbol), None)
+    chain = snapshot.option_chain.contracts if snapshot.option_chain else []
+    row = next((c for c in chain if c.symbol == symbol), None)
     if symbol not in multipliers:
         same_underlying = [p.multiplier for p in snapshot.positions if p.underlying == contract[0]]
         multipliers[symbol] = same_underlying[0] if same_underlying else DEFAULT_MULTIPLIER
         notes.append(f"multiplier {multipliers[symbol]:g} assumed for {symbol}")
+    spot = snapshot.underlying_price
+    if symbol not in prices and row is not None and row.mark:
+        prices[symbol] = row.mark  # the chain slice's mid, as the gateway prices from the mid
+    if row is not None and row.delta is not None and row.vega is not None and spot and spot > 0:
+        deltas.setdefault(symbol, row.delta * multipliers[symbol] * spot)
+        vegas.setdefault(symbol, row.vega * multipliers[symbol])
     if symbol not in prices:
         price = order.limit_price if order.limit_price is not None else (held.mark_price if held else None)
         if price is not None and math.isfinite(price) and price > 0:
             prices[symbol] = price
             notes.append(f"price {price:g} of {symbol} from the {'limit' if order.limit_price else 'mark'}")
-    spot, price = snapshot.underlying_price, prices.get(symbol)
+    price = prices.get(symbol)
     if (symbol not in deltas or symbol not in vegas) and price is not None and spot and spot > 0:
         years = max(contract[3].toordinal() - ctx.now.toordinal(), 0) / 365.0
         greeks = greeks_from_mid(contract[1] == "call", price, spot, contract[2], years, _rate(snapshot))
@@ -223,7 +231,7 @@ def snapshot_limits(snapshot: StateSnapshot, notes: list[str]) -> RiskLimits:
 
 def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str) -> DryRun:
     """The gateway's verdict on ``order`` as of ``snapshot`` (``state``: the effective trading state
-    the snapshot reports, api/risk_precheck.py ``trading_state``)."""
+    the snapshot reports, services/risk_precheck.py ``trading_state``)."""
     notes: list[str] = []
     ctx = snapshot_context(snapshot, state, notes)
     limits = snapshot_limits(snapshot, notes)
