@@ -10,6 +10,7 @@ The algorithm's pre-trade gateway checks every request again and stays the autho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,9 +50,11 @@ def _preview(order: OrderSpec, snapshot: StateSnapshot, run: DryRun) -> tuple[di
     return preview, premium
 
 
-def evaluate(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: str) -> Evaluation:
-    """The gateway's rules on the snapshot (services/risk_precheck.py) plus the agent state rule and the preview."""
-    checked = precheck(order, snapshot, snapshot_status)
+def evaluate(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: str,
+             legs: Sequence[OrderSpec] = ()) -> Evaluation:
+    """The gateway's rules on the snapshot (services/risk_precheck.py) plus the agent state rule and the
+    preview; ``legs`` (a roll's other leg) are checked with ``order`` as one unit."""
+    checked = precheck(order, snapshot, snapshot_status, legs)
     violations, warnings = list(checked.violations), list(checked.warnings)
     if snapshot is None or checked.dry_run is None:
         return Evaluation(violations, warnings, "unknown", True)

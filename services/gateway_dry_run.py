@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -37,6 +37,7 @@ from models.pre_trade_rules import (
     context_from_dict,
     contract_value,
     evaluate,
+    net_legs,
     open_positions_change,
 )
 from models.risk_limits import RiskLimits
@@ -229,33 +230,41 @@ def snapshot_limits(snapshot: StateSnapshot, notes: list[str]) -> RiskLimits:
         return RiskLimits()
 
 
-def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str) -> DryRun:
+def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str, legs: Sequence[OrderSpec] = ()) -> DryRun:
     """The gateway's verdict on ``order`` as of ``snapshot`` (``state``: the effective trading state
-    the snapshot reports, services/risk_precheck.py ``trading_state``)."""
+    the snapshot reports, services/risk_precheck.py ``trading_state``). With ``legs`` (a roll's other
+    leg) all are checked as ONE unit, as the gateway checks a combo order's legs."""
     notes: list[str] = []
     ctx = snapshot_context(snapshot, state, notes)
     limits = snapshot_limits(snapshot, notes)
-    wanted: Contract = (order.underlying, order.right, order.strike, order.expiry)
-    known = _known_contracts(snapshot, ctx, notes)
-    symbol = next((s for s, c in known if _same(c, wanted)), None) or osi_symbol(wanted)
-    ctx = _estimate(symbol, wanted, order, snapshot, ctx, notes)
-    quantity = order.quantity if order.side == "buy" else -order.quantity
-    leg = OrderRequest("dry-run", symbol, quantity, OrderPurpose.EXTERNAL,
-                       OrderKind.LIMIT if order.order_type == "limit" else OrderKind.MARKET, order.limit_price)
-    result = evaluate((leg,), ctx, limits)
+    requests: list[OrderRequest] = []
+    for spec in (order, *legs):
+        wanted: Contract = (spec.underlying, spec.right, spec.strike, spec.expiry)
+        known = _known_contracts(snapshot, ctx, notes)
+        symbol = next((s for s, c in known if _same(c, wanted)), None) or osi_symbol(wanted)
+        ctx = _estimate(symbol, wanted, spec, snapshot, ctx, notes)
+        requests.append(OrderRequest(f"dry-run-{len(requests)}", symbol,
+                                     spec.quantity if spec.side == "buy" else -spec.quantity, OrderPurpose.EXTERNAL,
+                                     OrderKind.LIMIT if spec.order_type == "limit" else OrderKind.MARKET,
+                                     spec.limit_price))
+    result = evaluate(requests, ctx, limits)
+    net = net_legs(requests)
     unchecked: list[str] = []
     if not result.reduces_exposure:
-        if symbol not in ctx.prices:
+        unpriced = [symbol for symbol in net if symbol not in ctx.prices]
+        if unpriced:
             unchecked = sorted(_NEEDS_PRICE)
-            notes.append(f"no price for {symbol} in the snapshot (market order): value, size and Greek limits "
-                         "are left to the gateway's live quote")
+            notes.append(f"no price for {', '.join(unpriced)} in the snapshot (market order): value, size and "
+                         "Greek limits are left to the gateway's live quote")
         else:
             unchecked = [name.value for name, known in ((CheckName.DOLLAR_DELTA, ctx.dollar_delta_per_contract),
-                                                        (CheckName.VEGA, ctx.vega_per_contract)) if symbol not in known]
+                                                        (CheckName.VEGA, ctx.vega_per_contract))
+                         if any(symbol not in known for symbol in net)]
             if unchecked:
-                notes.append(f"no Greek estimate for {symbol} (no volatility reproduces {ctx.prices[symbol]:g}): "
+                notes.append("no Greek estimate for a contract (no volatility reproduces its price): "
                              f"{' and '.join(unchecked)} limits are left to the gateway's live quote")
-    after = _after(symbol, quantity, ctx)
+    symbol, quantity = requests[0].symbol, requests[0].quantity
+    after = _after(symbol, net, ctx)
     headroom = {name: None if after[key] is None else round(limit - abs(after[key] or 0.0), 2)
                 for name, key, limit in (("max_single_order_value", "order_value", limits.max_single_order_value),
                                          ("max_open_positions", "open_positions", float(limits.max_open_positions)),
@@ -265,13 +274,18 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str) -> DryRun:
                   ctx.multipliers.get(symbol, DEFAULT_MULTIPLIER), after, headroom)
 
 
-def _after(symbol: str, quantity: int, ctx: PreTradeContext) -> dict[str, float | None]:
-    """Position, open contracts, order value and portfolio Greeks if the order filled (working orders
-    counted as filled, as the gateway counts them); None where the snapshot gives no figure."""
-    opened = open_positions_change({symbol: quantity}, ctx)
-    unit = contract_value(symbol, ctx)
-    delta, vega = ctx.dollar_delta_per_contract.get(symbol), ctx.vega_per_contract.get(symbol)
-    return {"position": float(ctx.position(symbol) + quantity), "open_positions": float(ctx.open_positions + opened),
-            "order_value": None if unit is None else round(abs(quantity) * unit, 2),
-            "dollar_delta": None if delta is None else round(ctx.portfolio_dollar_delta + quantity * delta, 2),
-            "vega": None if vega is None else round(ctx.portfolio_vega + quantity * vega, 2)}
+def _after(symbol: str, net: Mapping[str, int], ctx: PreTradeContext) -> dict[str, float | None]:
+    """The first leg's position, and the open contracts, order value and portfolio Greeks if every leg
+    filled (working orders counted as filled, as the gateway counts them); None where the snapshot
+    gives no figure."""
+    units = [contract_value(s, ctx) for s in net]
+    deltas = [ctx.dollar_delta_per_contract.get(s) for s in net]
+    vegas = [ctx.vega_per_contract.get(s) for s in net]
+    return {"position": float(ctx.position(symbol) + net[symbol]),
+            "open_positions": float(ctx.open_positions + open_positions_change(net, ctx)),
+            "order_value": None if None in units else round(sum(abs(q) * (u or 0.0) for q, u in zip(
+                net.values(), units, strict=True)), 2),
+            "dollar_delta": None if None in deltas else round(ctx.portfolio_dollar_delta + sum(
+                q * (d or 0.0) for q, d in zip(net.values(), deltas, strict=True)), 2),
+            "vega": None if None in vegas else round(ctx.portfolio_vega + sum(
+                q * (v or 0.0) for q, v in zip(net.values(), vegas, strict=True)), 2)}

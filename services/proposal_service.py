@@ -92,11 +92,13 @@ def _enqueue(runtime: McpRuntime, proposal: Proposal, approver: str) -> list[str
 def propose(runtime: McpRuntime, agent: AgentSpec, kind: str, order: OrderSpec,
             legs: tuple[OrderSpec, ...] = (), roll: RollSpec | None = None) -> dict[str, Any]:
     status = runtime.snapshots.current()
-    checks = [evaluate(o, status.view.snapshot, status.status) for o in (order, *legs)]
+    checks = [evaluate(o, status.view.snapshot, status.status) for o in (order, *legs)]  # per leg: premiums
     first = checks[0]
-    violations = [v for c in checks for v in c.violations]
-    check = {**first.as_dict(), "passed": not violations, "violations": violations,
-             "warnings": [w for c in checks for w in c.warnings]}
+    # the verdict: every leg as ONE unit, as the gateway checks a roll's combo order
+    combined = evaluate(order, status.view.snapshot, status.status, legs) if legs else first
+    violations = list(combined.violations)
+    check = {**combined.as_dict(), "passed": not violations, "violations": violations,
+             "warnings": list(combined.warnings)}
     premium = sum(c.premium_at_risk or 0.0 for c in checks if c.adds_exposure)
     now = runtime.clock()
     proposal = new_proposal(agent.name, kind, order, now, runtime.policy.proposal_ttl_seconds, check,

@@ -9,6 +9,7 @@ violations, and what it had to estimate or could not check as warnings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -43,7 +44,9 @@ def adds_exposure(order: OrderSpec, snapshot: StateSnapshot) -> bool:
     return not dry_run(order, snapshot, trading_state(snapshot)).result.reduces_exposure
 
 
-def precheck(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: str) -> PrecheckResult:
+def precheck(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: str,
+             legs: Sequence[OrderSpec] = ()) -> PrecheckResult:
+    """``legs``: a roll's other leg, checked with ``order`` as one unit (as the gateway checks a combo)."""
     if snapshot is None:
         return PrecheckResult(warnings=["no state snapshot yet: risk limits not pre-checked (the algorithm decides)"])
     violations: list[str] = []
@@ -51,9 +54,10 @@ def precheck(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: 
     if snapshot_status != "fresh":
         warnings.append(f"state snapshot is {snapshot_status}: pre-check used the last good one")
     today: date = snapshot.algorithm_time.date()
-    if order.expiry < today:
-        violations.append(f"expiry {order.expiry.isoformat()} is before the algorithm's date {today}")
-    run = dry_run(order, snapshot, trading_state(snapshot))
+    for spec in (order, *legs):
+        if spec.expiry < today:
+            violations.append(f"expiry {spec.expiry.isoformat()} is before the algorithm's date {today}")
+    run = dry_run(order, snapshot, trading_state(snapshot), legs)
     violations += run.violations
     warnings += run.notes
     return PrecheckResult(violations, warnings, run)

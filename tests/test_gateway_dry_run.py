@@ -22,7 +22,7 @@ from services.gateway_dry_run import dry_run, osi_symbol, parse_osi
 from services.risk_precheck import precheck, trading_state
 from tests.test_api_support import make_position, make_snapshot
 from tests.test_money_path_faults import P650, new_bot, short_two, working_roll
-from tests.test_trading_bot import EXPIRY, NOW, candidates
+from tests.test_trading_bot import EXPIRY, NOW, candidates, fill
 from utils.object_store_schema import ChainContract, OptionChainSlice, StateSnapshot, parse_state_snapshot
 from utils.order_inbox import OrderSpec
 
@@ -168,3 +168,18 @@ def test_a_contract_in_the_published_chain_slice_is_priced_at_its_mid_with_its_g
     assert run.after["dollar_delta"] == pytest.approx(-9000.0 + 0.45 * 100 * 750.5, abs=0.01)
     assert run.after["vega"] == pytest.approx(1.0 + 0.8 * 100, abs=0.01)
     assert not any("Black-Scholes" in w for w in checked.warnings)
+
+
+def test_a_rolls_legs_are_checked_as_one_unit_as_the_gateway_checks_a_combo() -> None:
+    bot, _ = new_bot(limits=RiskLimits(max_abs_dollar_delta=50_000.0), entry_quantity="2")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    fill(bot, bot.broker.requests[0], -2, 5.0)  # short 2 P700 (delta -0.30): +45,000 dollar delta
+    bot.on_market(NOW, 750.0, {"P700": candidates()[0]})
+    snapshot = published(bot)
+    assert snapshot.portfolio_greeks["dollar_delta"] == pytest.approx(45_000.0)
+    close, open_new = spec(700.0, "buy", 2, 5.1), spec(650.0, "sell", 2, 2.1)
+    alone = precheck(open_new, snapshot, "fresh")
+    assert any(v.startswith("dollar_delta") for v in alone.violations)  # opening more shorts alone: too much delta
+    rolled = precheck(close, snapshot, "fresh", legs=(open_new,))
+    assert rolled.dry_run is not None and not rolled.violations, rolled.violations
+    assert rolled.dry_run.symbol == "P700" and rolled.dry_run.after["position"] == 0
