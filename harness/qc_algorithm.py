@@ -80,7 +80,8 @@ class QCAlgorithm:
 
     def set_start_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
         self.start_date = self._as_datetime(year, month, day)
-        self._time = self.start_date
+        if not self.live_mode:  # live, LEAN keeps the current time (SetStartDate, Algorithm/QCAlgorithm.cs)
+            self._time = self.start_date
 
     def set_end_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
         self.end_date = self._as_datetime(year, month, day)
