@@ -320,6 +320,11 @@ class TradingBot:
         """Count, log and audit a fill another component booked (a roll leg)."""
         self.recorder.record_fill(update, correlation_id)
 
+    def book_fill(self, update: OrderUpdate, origin: FillOrigin) -> None:
+        """Count, log and book a fill another component could not book itself (a late roll leg)."""
+        self.recorder.fill_received(update, None, None)
+        self.booking.book(update, origin)
+
     def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
         self.recorder.position_closed(position, update, reason)
 

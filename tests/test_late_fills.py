@@ -116,3 +116,20 @@ def test_a_flagged_order_of_someone_else_that_no_position_takes_stays_unmatched(
     assert [d.decision for d in report.orders] == [Decision.FLAG]
     event(fresh, 8, None, "P700", OrderState.FILLED, -1, 5.0)
     assert fresh.book.positions == {} and fresh.counters["unmatched_events"] == 1
+def test_a_roll_close_leg_filling_late_after_the_repair_closed_the_position_is_booked() -> None:
+    """A roll's close leg fills 1 of 2, the roll times out, its legs are cancelled, the repair closes
+    the last contract; then the close leg reports +1 more after CANCELED (LEAN books it: long 1)."""
+    bot, broker = short_two()
+    working_roll(bot)
+    event(bot, 11, "R00001", "P700", OrderState.PARTIALLY_FILLED, 1, 5.0)
+    bot.on_market(NOW + timedelta(minutes=10), 750.0, {"P700": P700})  # timeout: both legs cancelled
+    for order_id, symbol in ((11, "P700"), (12, "P650")):
+        event(bot, order_id, "R00001", symbol, OrderState.CANCELED)
+    (repair,) = [r for r in broker.requests if r.purpose is OrderPurpose.ROLL]
+    assert repair.quantity == 1
+    event(bot, len(broker.requests), repair.client_id, "P700", OrderState.FILLED, 1, 5.1)
+    assert bot.book.open_positions() == []
+    event(bot, 11, "R00001", "P700", OrderState.FILLED, 1, 5.0)  # late: -2 + 1 + 1 + 1 = +1
+    assert bot.ledger.held() == {"P700": 1} and bot.counters["unmatched_events"] == 0
+
+

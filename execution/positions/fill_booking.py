@@ -35,6 +35,11 @@ logger = get_logger(__name__)
 OPENING = frozenset(p.value for p in OrderPurpose if p.may_open)
 
 
+def crosses_zero(held: int, fill: int) -> bool:
+    """A fill of ``fill`` contracts takes a holding of ``held`` through zero to the other side."""
+    return held != 0 and (held > 0) != (fill > 0) and abs(fill) > abs(held)
+
+
 @dataclass(frozen=True)
 class FillOrigin:
     """What the bot knows of the order a fill belongs to."""
@@ -60,8 +65,7 @@ class FillBooking:
              slippage_pct: float | None = None) -> None:
         """Book one fill; a fill through zero closes the position, then the rest is booked alone."""
         held = self._manager.book.open_for_symbol(update.symbol)
-        if held is not None and held.quantity and (held.quantity > 0) != (update.fill_quantity > 0) \
-                and abs(update.fill_quantity) > abs(held.quantity):
+        if held is not None and crosses_zero(held.quantity, update.fill_quantity):
             closing = -held.quantity
             fee = update.fee * abs(closing) / abs(update.fill_quantity)
             self.book_part(replace(update, fill_quantity=closing, fee=fee), origin, working, slippage_pct)
