@@ -234,25 +234,13 @@ class TradingBot:
     def _submit(self, request: OrderRequest, quote: ContractQuote | None, *, actor: str = "system",
                 actor_type: str = "system", as_given: bool = False) -> TrackedOrder:
         now = self._clock() if self.now is None else self.now
-
-        def submitted() -> None:  # approved by the gateway, about to reach the broker
-            self.counters["orders_submitted"] += 1
-            logger.info("ORDER_SUBMITTED", extra={
-                "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
-                "purpose": request.purpose.value, "position_id": request.position_id, "actor": actor,
-                "order_type": request.kind.value if as_given else self.config.order_style})
-            self.audit.log_order_submit(request.client_id, request.symbol, request.quantity,
-                                        request.kind.value if as_given else self.config.order_style,
-                                        request.purpose.value, limit_price=request.limit_price, actor=actor,
-                                        actor_type=actor_type, correlation_id=request.correlation_id)
-
-        tracked = self.executor.place(request, quote, now, on_approved=submitted, actor=actor, actor_type=actor_type,
-                                      as_given=as_given)
+        order_type = request.kind.value if as_given else self.config.order_style
+        tracked = self.executor.place(  # on_approved: by the gateway, about to reach the broker
+            request, quote, now, on_approved=lambda: self.recorder.order_submitted(request, order_type, actor,
+                                                                                   actor_type),
+            actor=actor, actor_type=actor_type, as_given=as_given)
         if tracked.rejected and not tracked.lean_order_ids:
-            self.counters["risk_rejections"] += 1
-            logger.warning("ORDER_REJECTED", extra={
-                "order_id": request.client_id, "symbol": request.symbol, "reason": tracked.rejection,
-                "purpose": request.purpose.value, "stage": "pre_trade_gateway"})
+            self.recorder.order_refused(request, tracked.rejection)
         return tracked
 
     # -- order events ----------------------------------------------------------------------
@@ -270,13 +258,7 @@ class TradingBot:
             self._apply_fill(update, tracked, self._origin(update, tracked, old),
                              None if check is None else check.slippage_pct)
         elif update.state == OrderState.INVALID:
-            self.counters["orders_rejected"] += 1
-            logger.warning("ORDER_REJECTED", extra={
-                "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
-                "symbol": update.symbol, "reason": update.message})
-            self.audit.log_order_reject(update.client_id or str(update.order_id), update.symbol,
-                                        update.message or "rejected by LEAN",
-                                        correlation_id=tracked.request.correlation_id if tracked else None)
+            self.recorder.order_rejected(update, tracked.request.correlation_id if tracked else None)
 
     def _origin(self, update: OrderUpdate, tracked: TrackedOrder | None,
                 old: OrderDecision | None) -> FillOrigin | None:
