@@ -289,6 +289,8 @@ class TradingBot:
 
     def _close_assigned_shares(self, now: datetime) -> None:
         for stock in self.assignments.due(now):
+            if self.ledger.closing(stock.symbol, stock.quantity):
+                continue  # an order already closes them (a previous run's, until its cancel is confirmed)
             stock.close_sent = True
             tracked = self._submit(OrderRequest(self._client_id(), stock.symbol, -stock.quantity,
                                                 OrderPurpose.ASSIGNMENT, correlation_id=stock.from_position), None)

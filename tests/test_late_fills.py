@@ -13,7 +13,15 @@ from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.bot_config import BotConfig
 from models.orders import OrderPurpose, OrderState, OrderUpdate
-from tests.test_money_path_faults import P650, SPIKED, Broker, new_bot, short_two, stop_loss_working, working_roll
+from tests.test_money_path_faults import (
+    P650,
+    SPIKED,
+    Broker,
+    new_bot,
+    short_two,
+    stop_loss_working,
+    working_roll,
+)
 from tests.test_trading_bot import NOW, candidates
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 from utils.object_store_schema import parse_state_snapshot
@@ -131,5 +139,6 @@ def test_a_roll_close_leg_filling_late_after_the_repair_closed_the_position_is_b
     assert bot.book.open_positions() == []
     event(bot, 11, "R00001", "P700", OrderState.FILLED, 1, 5.0)  # late: -2 + 1 + 1 + 1 = +1
     assert bot.ledger.held() == {"P700": 1} and bot.counters["unmatched_events"] == 0
+
 
 
