@@ -27,7 +27,7 @@ from AlgorithmImports import (
 )
 
 from execution.lean_channels import LeanChannels
-from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
+from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, option_contract, restore_from_lean
 from execution.orders.inbox_consumer import InboxConsumer
 from execution.positions.entry_conditions import closes_of
 from execution.session.state_restore import RestoreReport
@@ -345,12 +345,14 @@ class LeanBotAdapter:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
         client_id = client_id_of(str(order.tag) if order is not None and order.tag else "")
         fee = float(event.order_fee.value.amount) if event.order_fee is not None else 0.0
+        key = self.broker.remember(event.symbol)
+        state = _STATES.get(event.status, OrderState.OTHER)
+        filled = state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED)
         return OrderUpdate(
-            order_id=int(event.order_id), client_id=client_id, symbol=self.broker.remember(event.symbol),
-            state=_STATES.get(event.status, OrderState.OTHER), fill_price=float(event.fill_price),
-            fill_quantity=round(float(event.fill_quantity)), fee=fee,
-            time=self._algorithm.time, is_assignment=bool(event.is_assignment),
-            message=str(event.message or ""))
+            order_id=int(event.order_id), client_id=client_id, symbol=key, state=state,
+            fill_price=float(event.fill_price), fill_quantity=round(float(event.fill_quantity)), fee=fee,
+            time=self._algorithm.time, is_assignment=bool(event.is_assignment), message=str(event.message or ""),
+            contract=option_contract(self.broker.static, event.symbol, key) if filled else None)
 
     # -- state -----------------------------------------------------------------------------
     def save_state(self) -> bool:

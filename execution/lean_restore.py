@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from AlgorithmImports import Market, OptionRight, OptionStyle, OrderTicket, QCAlgorithm, Symbol
+from AlgorithmImports import Market, OptionRight, OptionStyle, OrderTicket, QCAlgorithm, SecurityType, Symbol
 
 from execution.session.reconcile import OpenOrder
 from execution.session.state_restore import RestoreReport
@@ -60,8 +60,25 @@ def open_orders(algorithm: QCAlgorithm, contracts: Contracts) -> list[OpenOrder]
         contracts.tickets[order_id] = ticket
         remaining = round(float(ticket.quantity) - float(ticket.quantity_filled))
         client_id = client_id_of(str(ticket.tag or ""))
-        out.append(OpenOrder(order_id, contracts.remember(ticket.symbol), remaining, client_id))
+        key = contracts.remember(ticket.symbol)
+        contract = option_contract(contracts.static, ticket.symbol, key)
+        out.append(OpenOrder(order_id, key, remaining, client_id, contract))
     return out
+
+
+def option_contract(static: dict[str, ContractQuote], symbol: Symbol, key: str) -> ContractQuote | None:
+    """An option's right, strike and expiry from its Symbol (LEAN's SecurityIdentifier), kept in the
+    adapter's static fields too: the contract is quoted while an order on it works, and a fill of
+    an order the bot no longer tracks can still become a position. None for the underlying."""
+    if symbol.security_type != SecurityType.OPTION:
+        return None
+    known = static.get(key)
+    if known is None:
+        sid = symbol.id
+        right = Right.CALL if sid.option_right == OptionRight.CALL else Right.PUT
+        known = ContractQuote(key, right, float(sid.strike_price), sid.date.date(), 0.0, 0.0)
+        static[key] = known
+    return known
 
 
 def _shares(algorithm: QCAlgorithm, ticker: str) -> int | None:

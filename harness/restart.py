@@ -80,8 +80,8 @@ class Drill:
         type(algorithm).__init__(algorithm)
         algorithm.securities, algorithm.portfolio = securities, portfolio
         algorithm._attach(self.engine)
+        algorithm._time, algorithm._clock_started = now, True  # a live initialize() runs at the current time
         algorithm.initialize()
-        algorithm._time = now
         portfolio.cash = cash  # set_cash in initialize() is ignored live: the brokerage's cash counts
         unique = {option.symbol: option for option in self.engine._options}  # add_option ran again
         self.engine._options[:] = list(unique.values())

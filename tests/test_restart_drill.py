@@ -4,6 +4,7 @@ fresh initialize(). After any number of restarts the bot's book equals the accou
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from harness.brokerage import PartialFill
 from harness.engine import HarnessEngine
+from harness.lean_enums import OrderStatus
 from harness.restart import Drill, drill_setup
 from harness.runner import main, run
 
@@ -79,3 +81,27 @@ def test_the_drill_refuses_a_backtest(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="live mode"):
         run(days=1, start=None, seed=7, storage=tmp_path, overrides={},
             configure=lambda engine: Drill(engine, [RESTART]).install())
+
+
+def _entry_fills_after_its_cancel(engine: HarnessEngine) -> None:
+    engine.brokerage.script.add(lambda order: order.tag.startswith("bot:C"), PartialFill(0.0, remainder="after_cancel"))
+
+
+def test_a_late_fill_of_the_previous_runs_cancelled_entry_becomes_a_bot_managed_position(tmp_path: Path) -> None:
+    """Issue 13, fault 11 across a restart: reconciliation cancels the old run's entry, LEAN reports
+    its fill after CANCELED and books it; the new instance books it too, as a late fill of that entry."""
+    engine, drill = drilled(tmp_path, [datetime(2015, 12, 23, 9, 32)], days=1, configure=_entry_fills_after_its_cancel)
+    (record,) = drill.restarts
+    (cancelled,) = [o for o in record.orders if o["decision"] == "cancel"]
+    assert cancelled["purpose"] == "entry" and cancelled["remaining"] != 0
+    old = engine.brokerage.orders[cancelled["lean_order_id"]]
+    assert old.status == OrderStatus.FILLED and round(old._filled_quantity) == cancelled["remaining"]  # LEAN booked it
+    bot = engine.algorithm.adapter.bot
+    assert bot.ledger.held() == account(engine) and bot.counters["unmatched_events"] == 0
+    (late,) = [p for p in bot.book.positions.values() if p.correlation_id == cancelled["client_id"]]
+    assert late.quantity == cancelled["remaining"]
+    store = engine.object_store
+    audit = [json.loads(line) for key in store.keys if "audit" in str(key) for line in store.read(key).splitlines()]
+    (opened,) = [e for e in audit if e["reason"] == "late_fill"]
+    assert opened["action"] == "trade.open" and opened["resource_id"] == late.id
+    assert opened["metadata"]["purpose"] == "entry" and opened["metadata"]["previous_run"] is True

@@ -59,7 +59,8 @@ class StockPosition:
     def as_dict(self) -> dict[str, object]:
         return {"symbol": self.symbol, "quantity": self.quantity, "cost": self.cost,
                 "from_position": self.from_position, "opened_at": self.opened_at.isoformat(),
-                "realized_pnl": self.realized_pnl, "fees": self.fees, "close_sent": self.close_sent}
+                "assigned_on": self.assigned_on.isoformat(), "realized_pnl": self.realized_pnl, "fees": self.fees,
+                "close_sent": self.close_sent}
 
 
 class Assignments:
@@ -115,6 +116,8 @@ class Assignments:
             try:
                 symbol, quantity = str(raw["symbol"]), int(raw["quantity"])
                 cost = float(raw["cost"])
+                # the close is due from the session after the assignment (a snapshot without the day: now)
+                assigned_on = date.fromisoformat(str(raw["assigned_on"])) if raw.get("assigned_on") else now.date()
             except (KeyError, TypeError, ValueError) as exc:
                 differences.append(f"stock position unreadable: {exc}")
                 continue
@@ -126,7 +129,7 @@ class Assignments:
             if managed != lean or managed != quantity:
                 differences.append(f"{symbol}: saved {quantity} shares, LEAN {lean}, managed {managed}")
             self.stocks[symbol] = StockPosition(symbol, managed, cost, str(raw.get("from_position") or ""), now,
-                                                now.date(), float(raw.get("realized_pnl") or 0.0))
+                                                assigned_on, float(raw.get("realized_pnl") or 0.0))
         return differences
 
     def due(self, now: datetime) -> list[StockPosition]:
