@@ -27,10 +27,9 @@ from AlgorithmImports import (
 )
 
 from execution.lean_channels import LeanChannels
-from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, option_contract, restore_from_lean
+from execution.lean_restore import TAG_PREFIX, Contracts, FirstSlice, client_id_of, option_contract
 from execution.orders.inbox_consumer import InboxConsumer
 from execution.positions.entry_conditions import closes_of
-from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
@@ -195,12 +194,10 @@ class LeanBotAdapter:
                                  "parameters": config.as_parameters()})
         self.inbox.recover()
         self._lock = threading.RLock()  # live: order events arrive on LEAN's brokerage thread
-        self._restore_pending = bool(algorithm.live_mode)
-        self.restore_report: RestoreReport | None = None  # what the live restart restored and reconciled
+        self.restart = FirstSlice(bool(algorithm.live_mode))  # live: the restore (its .report), events held back
         if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
-    # -- live restart ----------------------------------------------------------------------------
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
         with self._lock:
@@ -220,11 +217,9 @@ class LeanBotAdapter:
     def _on_data(self, data: Slice) -> None:
         chain: OptionChain | None = None
         try:
-            if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
-                self._restore_pending = False
+            if self.restart.pending:  # live: LEAN loads the brokerage holdings after initialize()
                 contracts = Contracts(self.broker.remember, self.broker.static, self.broker.tickets)
-                self.restore_report = restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure,
-                                                        contracts, utc_now_of(self._algorithm))
+                self.restart.restore(self._algorithm, self.bot, contracts, utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
@@ -328,6 +323,8 @@ class LeanBotAdapter:
             self._on_order_event(event)
 
     def _on_order_event(self, event: OrderEvent) -> None:
+        if self.restart.hold(event, self._translate):  # before the restore: booked after it
+            return
         before = self._fingerprint()
         try:
             self.bot.on_order_update(self._translate(event))

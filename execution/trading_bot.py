@@ -31,6 +31,7 @@ from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
 from execution.rolls.step_order import ROLLS_FIRST
+from execution.session.holdings import Holding, HoldingDecision, Rewind, apply_holdings, plan_holdings
 from execution.session.reconcile import (
     OpenOrder,
     OrderDecision,
@@ -81,9 +82,8 @@ class TradingBot:
         self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
         self.previous_run = PreviousRunOrders()  # a restart's old orders being cancelled (or not ours)
         self.assignments = Assignments(config.assignment_action, self.audit)
-        self.ledger = ExposureLedger(lambda: {**{p.symbol: p.quantity for p in self.book.open_positions()},
-                                              **self.assignments.held()},
-                                     [self.executor.working_legs, self.rolls.working_legs,
+        self.flagged: list[HoldingDecision] = []  # LEAN holdings a restart found and left alone
+        self.ledger = ExposureLedger(self._held, [self.executor.working_legs, self.rolls.working_legs,
                                       self.previous_run.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
         self.entry_gate = EntryGate(config, None)  # issue 19; the LEAN adapter gives it the daily history
@@ -107,11 +107,19 @@ class TradingBot:
             self.manager.portfolio_greeks, lambda leg: describe_working(leg, self.executor.orders),
             lambda: self.gateway.rejections,
             lambda: [s.as_dict() for s in self.assignments.stocks.values()],
+            lambda: [d.as_dict() for d in self.flagged],
             lambda: build_pre_trade_context(self._risk, self.now or self._clock(), (), every_contract=True))
 
     @property
     def book(self) -> PositionBook:
         return self.manager.book
+
+    def _held(self) -> dict[str, int]:
+        """What the account holds: bot-managed positions and shares, and holdings left alone."""
+        held = {p.symbol: p.quantity for p in self.book.open_positions()}
+        for symbol, quantity in [*self.assignments.held().items(), *((d.symbol, d.quantity) for d in self.flagged)]:
+            held[symbol] = held.get(symbol, 0) + quantity
+        return held
 
     def _clock(self) -> datetime:
         moment = self.now or datetime(1970, 1, 1, tzinfo=UTC)
@@ -365,15 +373,29 @@ class TradingBot:
 
     # -- state -----------------------------------------------------------------------------
     def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None], now: datetime,
-                open_orders: Sequence[OpenOrder] = (), shares: Shares | None = None) -> RestoreReport:
+                open_orders: Sequence[OpenOrder] = (), shares: Shares | None = None, *,
+                holdings: Sequence[Holding] | None = None, early: Sequence[OrderUpdate] = ()) -> RestoreReport:
         """Live restart, before anything is sent: positions, shares and the session state from the
-        last snapshot, then the previous run's open orders adopted, cancelled or flagged."""
+        last snapshot; LEAN's other holdings adopted or flagged (``holdings``: all of them); the
+        previous run's open orders adopted, cancelled or flagged; then the order events LEAN sent
+        before this (``early``: already in its holdings and open orders) booked once."""
         self.now = now
-        report = restore_state(self.book, self.session, self.audit, snapshot, held, now, (self.assignments, shares))
+        rewind = Rewind(early)
+        report = restore_state(self.book, self.session, self.audit, snapshot, rewind.lookup(held, lambda p: p.symbol),
+                               now, (self.assignments, rewind.lookup(shares or (lambda _t: None), str)))
+        open_orders = rewind.orders(open_orders)
+        if holdings is not None:
+            managed = {p.symbol: (p.quantity, p.entry_price) for p in self.book.open_positions()}
+            managed.update({s.symbol: (s.quantity, s.cost) for s in self.assignments.stocks.values()})
+            report.holdings = plan_holdings(rewind.holdings(holdings, self.config.ticker), managed,
+                                            snapshot.working_orders, open_orders, self.config.ticker)
+            apply_holdings(report.holdings, now, self.book_fill, self.flagged, self.audit)
         positions = {p.symbol: (p.id, p.quantity) for p in self.book.open_positions()}
         report.orders = plan_orders(open_orders, snapshot.working_orders, positions)
         apply_plan(report.orders, lambda d: adopt(d, self.executor, self.book, now), self.previous_run,
                    self.gateway.cancel, self.audit)
+        for update in rewind.events:
+            self.on_order_update(update)
         return report
 
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:

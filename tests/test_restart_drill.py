@@ -13,7 +13,7 @@ import pytest
 from harness.brokerage import PartialFill
 from harness.engine import HarnessEngine
 from harness.lean_enums import OrderStatus
-from harness.restart import Drill, drill_setup
+from harness.restart import Drill, Hook, drill_setup
 from harness.runner import main, run
 
 RESTART = datetime(2015, 12, 23, 12, 0)
@@ -24,8 +24,9 @@ def account(engine: HarnessEngine) -> dict[str, int]:
     return {str(h._security.symbol.value): round(h.quantity) for h in portfolio._holdings()}
 
 
-def drilled(tmp_path: Path, moments: list[datetime], days: int = 3, **kwargs: object) -> tuple[HarnessEngine, Drill]:
-    args, drills = drill_setup(moments)
+def drilled(tmp_path: Path, moments: list[datetime], days: int = 3, while_down: Hook | None = None,
+            before_first_slice: Hook | None = None, **kwargs: object) -> tuple[HarnessEngine, Drill]:
+    args, drills = drill_setup(moments, while_down, before_first_slice)
     configure = kwargs.pop("configure", None)
 
     def both(engine: HarnessEngine) -> None:
@@ -33,7 +34,8 @@ def drilled(tmp_path: Path, moments: list[datetime], days: int = 3, **kwargs: ob
             configure(engine)
         args["configure"](engine)
 
-    engine, _ = run(days=days, start=None, seed=7, storage=tmp_path, overrides={}, live_mode=True,
+    overrides = kwargs.pop("overrides", {})
+    engine, _ = run(days=days, start=None, seed=7, storage=tmp_path, overrides=overrides, live_mode=True,
                     configure=both, **kwargs)  # type: ignore[arg-type]
     return engine, drills[0]
 
