@@ -1,5 +1,9 @@
 """Restart reconciliation of holdings: LEAN's whole portfolio against what the restore manages.
 
+A live LEAN start runs ``initialize()``, then loads the brokerage's open orders and holdings
+(``Engine/Setup/BrokerageSetupHandler.cs``: LoadExistingHoldingsAndOrders, each holding's security
+added unrequested), so every holding is in ``Portfolio`` by the first slice.
+
 The restore (state_restore.py) takes back the snapshot's positions, each at most what LEAN holds
 (same sign, the smaller size). What LEAN holds beyond that — a contract the snapshot does not
 name, or more of one it does — was never seen by the bot: an order of the previous run that
