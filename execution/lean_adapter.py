@@ -27,10 +27,9 @@ from AlgorithmImports import (
 )
 
 from execution.lean_channels import LeanChannels
-from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
+from execution.lean_restore import TAG_PREFIX, Contracts, FirstSlice, client_id_of, option_contract
 from execution.orders.inbox_consumer import InboxConsumer
 from execution.positions.entry_conditions import closes_of
-from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
@@ -195,8 +194,7 @@ class LeanBotAdapter:
                                  "parameters": config.as_parameters()})
         self.inbox.recover()
         self._lock = threading.RLock()  # live: order events arrive on LEAN's brokerage thread
-        self._restore_pending = bool(algorithm.live_mode)
-        self.restore_report: RestoreReport | None = None  # what the live restart restored and reconciled
+        self.restart = FirstSlice(bool(algorithm.live_mode))  # live: the restore (its .report), events held back
         if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
@@ -219,11 +217,9 @@ class LeanBotAdapter:
     def _on_data(self, data: Slice) -> None:
         chain: OptionChain | None = None
         try:
-            if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
-                self._restore_pending = False
+            if self.restart.pending:  # live: LEAN loads the brokerage holdings after initialize()
                 contracts = Contracts(self.broker.remember, self.broker.static, self.broker.tickets)
-                self.restore_report = restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure,
-                                                        contracts, utc_now_of(self._algorithm))
+                self.restart.restore(self._algorithm, self.bot, contracts, utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
@@ -335,6 +331,8 @@ class LeanBotAdapter:
             self._on_order_event(event)
 
     def _on_order_event(self, event: OrderEvent) -> None:
+        if self.restart.hold(event, self._translate):  # before the restore: booked after it
+            return
         before = self._fingerprint()
         try:
             self.bot.on_order_update(self._translate(event))
@@ -352,12 +350,14 @@ class LeanBotAdapter:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
         client_id = client_id_of(str(order.tag) if order is not None and order.tag else "")
         fee = float(event.order_fee.value.amount) if event.order_fee is not None else 0.0
+        key = self.broker.remember(event.symbol)
+        state = _STATES.get(event.status, OrderState.OTHER)
+        filled = state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED)
         return OrderUpdate(
-            order_id=int(event.order_id), client_id=client_id, symbol=self.broker.remember(event.symbol),
-            state=_STATES.get(event.status, OrderState.OTHER), fill_price=float(event.fill_price),
-            fill_quantity=round(float(event.fill_quantity)), fee=fee,
-            time=self._algorithm.time, is_assignment=bool(event.is_assignment),
-            message=str(event.message or ""))
+            order_id=int(event.order_id), client_id=client_id, symbol=key, state=state,
+            fill_price=float(event.fill_price), fill_quantity=round(float(event.fill_quantity)), fee=fee,
+            time=self._algorithm.time, is_assignment=bool(event.is_assignment), message=str(event.message or ""),
+            contract=option_contract(self.broker.static, event.symbol, key) if filled else None)
 
     # -- state -----------------------------------------------------------------------------
     def save_state(self) -> bool:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # types only: these modules import ports themselves
     from execution.bot_managed_positions import BotManagedPosition, PositionBook
     from execution.ledger import ExposureLedger
     from execution.orders.order_executor import TrackedOrder
+    from execution.positions.fill_booking import FillOrigin
     from execution.positions.position_manager import PositionManager
     from execution.risk.circuit_breaker import CircuitBreaker
     from execution.risk.order_gateway import OrderGateway
@@ -95,5 +96,7 @@ class RollHost(Protocol):
     def unmatched(self, update: OrderUpdate, reason: str) -> None: ...
 
     def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None: ...
+
+    def book_fill(self, update: OrderUpdate, origin: FillOrigin) -> None: ...
 
     def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None: ...

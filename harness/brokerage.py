@@ -5,8 +5,11 @@
 - Limit orders are checked on each later slice before ``on_data``; they fill when crossed.
 - Combo orders are one group of leg orders; each leg emits its own OrderEvents. A combo limit
   fills when the legs' net price crosses the single limit price.
-- ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, or
-  never), per order or per leg.
+- ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, never,
+  or after the order is cancelled), per order or per leg. A fill after CANCELED is what a live
+  brokerage can report; LEAN still applies it to the portfolio (``HandleOrderEvents`` in
+  ``Engine/TransactionHandlers/BrokerageTransactionHandler.cs`` finds the closed order and
+  processes the fill).
 - Pre-order checks as QCAlgorithm's (no security, zero quantity, no price yet): an invalid
   ticket with order id 0, no OrderEvent, no order.
 - Fees: LEAN's Interactive Brokers model (``FeeModel``). Expiring options are exercised or
@@ -60,6 +63,8 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
         self._next_id = 1
         self._next_group = 1
         self._hold_open: set[int] = set()  # partial fills whose remainder never fills
+        self._fill_after_cancel: set[int] = set()  # orders whose remainder fills after their cancel
+        self._late: list[int] = []  # cancelled orders whose remainder fills at the next slice
         self._partial_limits: dict[int, PartialFill] = {}
         self.fill_count = 0
         self.fees_paid = 0.0
@@ -207,6 +212,8 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
         self._emit(self._event(order, OrderStatus.SUBMITTED))
         if isinstance(directive, PartialFill):  # applied at the first fill: now for market, when crossed for limit
             self._partial_limits[order.id] = directive
+            if directive.remainder == "after_cancel":
+                self._fill_after_cancel.add(order.id)
         if order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
             self._fill_with_script(order, self._side_price(order))
 
@@ -242,6 +249,8 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
                 continue
             leg.status = OrderStatus.CANCELED
             self._hold_open.discard(leg.id)
+            if leg.id in self._fill_after_cancel:
+                self._late.append(leg.id)
             self._emit(self._event(leg, OrderStatus.CANCELED, message="Canceled by the algorithm"))
         return True
 
@@ -279,6 +288,11 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
 
     def on_slice(self) -> None:
         """Work open orders against the new quotes (called before ``on_data``)."""
+        late, self._late = self._late, []
+        for order_id in late:  # filled after CANCELED: booked all the same, at the side's price
+            order = self.orders[order_id]
+            if abs(order._remaining) >= 1:
+                self._fill(order, order._remaining, self._side_price(order))
         open_orders = [o for o in self.orders.values()
                        if o.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
                        and o.id not in self._hold_open and o.type != OrderType.OPTION_EXERCISE]
@@ -324,7 +338,7 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
         if partial is None:
             self._fill(order, order._remaining, price)
             return
-        if partial.remainder == "never":
+        if partial.remainder in ("never", "after_cancel"):
             self._hold_open.add(order.id)
         part = math.floor(abs(order._remaining) * partial.fraction)
         if part > 0:

@@ -35,6 +35,10 @@ class SecurityHolding:
         self.net_profit: float = 0.0  # realised, before fees
 
     @property
+    def symbol(self) -> Symbol:
+        return self._security.symbol
+
+    @property
     def invested(self) -> bool:
         return self.quantity != 0
 
@@ -180,6 +184,13 @@ class SecurityPortfolioManager:
 
     def _holdings(self) -> Iterable[SecurityHolding]:
         return (h for h in self._traded.values() if h.quantity != 0)
+
+    def values(self) -> list[SecurityHolding]:
+        """``Portfolio.values()`` (LEAN's ExtendedDictionary): the holding of every security."""
+        return [security.holdings for security in self._securities.values()]
+
+    def keys(self) -> list[Symbol]:
+        return list(self._securities.keys())
 
     @property
     def total_holdings_value(self) -> float:

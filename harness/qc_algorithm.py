@@ -39,6 +39,7 @@ class QCAlgorithm:
         self.start_date = datetime(1998, 1, 1)
         self.end_date = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
         self._time = self.start_date
+        self._clock_started = False  # a live instance started at a known time (the restart drill's)
         self._lean_charts = ChartRecorder()  # plot / runtime / summary statistics (lean_charts.recorder_of)
 
     # -- wiring (harness only; not LEAN API) --------------------------------------------------
@@ -80,7 +81,11 @@ class QCAlgorithm:
 
     def set_start_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
         self.start_date = self._as_datetime(year, month, day)
-        self._time = self.start_date
+        # live LEAN ignores SetStartDate: the clock is the current time (Algorithm/QCAlgorithm.cs). A
+        # harness live run has no time before its replay: the start date stands in, except for an
+        # instance the restart drill started at the restart time
+        if not (self.live_mode and self._clock_started):
+            self._time = self.start_date
 
     def set_end_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
         self.end_date = self._as_datetime(year, month, day)

@@ -27,8 +27,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from execution.bot_managed_positions import BotManagedPosition, FillRejected
+from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionStatus
 from execution.ledger import WorkingLeg
+from execution.positions.fill_booking import FillOrigin, crosses_zero
 from execution.rolls.requested_roll import RequestedRollResult, RollRequest, refusal, requested_target
 from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
 from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
@@ -287,19 +288,24 @@ class RollManager:
     def _fill(self, roll: Roll, update: OrderUpdate) -> None:
         bot, target = self.bot, roll.target
         old = bot.book.positions[roll.position_id]
-        try:
-            if update.symbol == target.close_symbol:
-                bot.manager.apply_fill(old, update.fill_quantity, update.fill_price, update.fee, update.time)
-                roll.last_fill = update
-                roll.close_filled += update.fill_quantity  # counted only once booked
-            else:
-                new = self._new_position(roll, old, update.time)
-                bot.manager.apply_fill(new, update.fill_quantity, update.fill_price, update.fee, update.time)
-                roll.open_filled += update.fill_quantity
-        except FillRejected as exc:
-            bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
-            return
-        bot.record_fill(update, roll.roll_id)
+        closing = update.symbol == target.close_symbol
+        position = old if closing else self._new_position(roll, old, update.time)
+        if position.status is PositionStatus.CLOSED or crosses_zero(position.quantity, update.fill_quantity):
+            # a late leg fill (LEAN books it): its position was closed meanwhile (by a repair) or it
+            # goes through zero; booked like any fill, the rest as a position of its own
+            bot.book_fill(update, FillOrigin(roll.roll_id, OrderPurpose.ROLL.value, roll.roll_id))
+        else:
+            try:
+                bot.manager.apply_fill(position, update.fill_quantity, update.fill_price, update.fee, update.time)
+            except FillRejected as exc:
+                bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
+                return
+            bot.record_fill(update, roll.roll_id)
+        if closing:
+            roll.last_fill = update
+            roll.close_filled += update.fill_quantity  # counted only once booked
+        else:
+            roll.open_filled += update.fill_quantity
         expected = roll.expected.get(update.symbol, 0.0)
         if expected > 0:  # roll fills are charged to the slippage budget like any other fill
             bot.slippage.check_slippage(expected, update.fill_price, update.fill_quantity, roll.roll_id,

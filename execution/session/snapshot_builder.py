@@ -74,6 +74,7 @@ class SnapshotSources:
     gateway_rejections: Callable[[], int]
     stock_positions: Callable[[], list[dict[str, Any]]] = list  # shares an assignment delivered
     option_chain: Callable[[], OptionChainSlice | None] = no_chain  # the last chain slice (chain_slice.py)
+    flagged_holdings: Callable[[], list[dict[str, Any]]] = list  # LEAN holdings a restart left alone
     # the gateway's context now, for the sidecar's dry run of its rules (services/gateway_dry_run.py)
     gateway_context: Callable[[], PreTradeContext] | None = None
 
@@ -95,4 +96,5 @@ def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: Por
               "orders_today": session.counter.orders_today, "gateway_rejections": src.gateway_rejections(),
               "exposure": {"held": src.ledger.held(), "pending": src.ledger.pending()},
               "session": session.to_dict(), "stock_positions": src.stock_positions(),
+              "flagged_holdings": src.flagged_holdings(),
               **({} if src.gateway_context is None else {"gateway_context": context_to_dict(src.gateway_context())})})
