@@ -1,5 +1,6 @@
 """The LEAN side of the port: turns Slices and OrderEvents into the bot's plain data, and the
-bot's OrderRequests into LEAN orders. The only execution module that imports AlgorithmImports.
+bot's OrderRequests into LEAN orders (through execution/lean_broker.py). Only the LEAN side
+(execution/lean_*.py) imports AlgorithmImports.
 
 Reads from LEAN objects are kept few: each one crosses the Python/.NET boundary in real LEAN.
 The held contracts are looked up by symbol in the chain; the whole chain is read only when the
@@ -13,29 +14,27 @@ from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 from AlgorithmImports import (
-    Leg,
     OptionChain,
     OptionContract,
     OptionRight,
     OrderEvent,
     OrderStatus,
-    OrderTicket,
     QCAlgorithm,
     Resolution,
     Slice,
     Symbol,
 )
 
+from execution.lean_broker import LeanBroker
 from execution.lean_channels import LeanChannels
-from execution.lean_restore import TAG_PREFIX, Contracts, FirstSlice, client_id_of, option_contract
+from execution.lean_restore import Contracts, FirstSlice, client_id_of, option_contract
 from execution.orders.inbox_consumer import InboxConsumer
 from execution.positions.entry_conditions import closes_of
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
-from models.exceptions import TradingError
-from models.market_data import ContractQuote, PortfolioView
-from models.orders import OrderKind, OrderRequest, OrderState, OrderUpdate
+from models.market_data import ContractQuote
+from models.orders import OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
 from models.roll_config import RollConfig
 from utils.audit_logger import AuditLogger
@@ -80,90 +79,6 @@ def _quote(contract: OptionContract, key: str, right: Right, strike: float, expi
     # positional: (symbol, right, strike, expiry, bid, ask, open_interest, iv, delta, gamma, theta, vega, rho)
     return ContractQuote(key, right, strike, expiry, float(contract.bid_price), float(contract.ask_price),
                          open_interest, float(contract.implied_volatility), delta, gamma, theta, vega, rho)
-
-
-class LeanBroker:
-    """BrokerPort over a QCAlgorithm."""
-
-    def __init__(self, algorithm: QCAlgorithm) -> None:
-        self._algorithm = algorithm
-        self._symbols: dict[str, Symbol] = {}
-        self.tickets: dict[int, OrderTicket] = {}
-        self.static: dict[str, ContractQuote] = {}  # last full quote per contract: right, strike, expiry
-
-    def remember(self, symbol: Symbol) -> str:
-        key = str(symbol.value)
-        self._symbols[key] = symbol
-        return key
-
-    def symbol(self, key: str) -> Symbol | None:
-        return self._symbols.get(key)
-
-    @property
-    def symbols(self) -> dict[str, Symbol]:
-        return self._symbols
-
-    def submit(self, request: OrderRequest) -> list[int]:
-        symbol = self._symbols.get(request.symbol)
-        if symbol is None:
-            raise TradingError(f"no LEAN symbol known for {request.symbol}")
-        tag = f"{TAG_PREFIX}{request.client_id}"
-        if request.kind == OrderKind.LIMIT:
-            if request.limit_price is None:
-                raise TradingError(f"limit order {request.client_id} without a limit price")
-            ticket = self._algorithm.limit_order(symbol, request.quantity, request.limit_price, tag=tag)
-        else:
-            ticket = self._algorithm.market_order(symbol, request.quantity, tag=tag)
-        return self._accepted([ticket], request.client_id)
-
-    def _accepted(self, tickets: list[OrderTicket], client_id: str) -> list[int]:
-        """LEAN order ids of ``tickets``. LEAN refuses some orders before they exist (no data yet,
-        warming up, unknown security): the ticket has order id 0, status INVALID and no OrderEvent
-        follows — that is returned as no ids, so the caller finishes the order as rejected."""
-        ids = []
-        for ticket in tickets:
-            order_id = int(ticket.order_id)
-            if order_id <= 0:
-                logger.warning("ORDER_REFUSED_BY_LEAN", extra={"client_id": client_id,
-                                                               "status": str(ticket.status)})
-                return []
-            self.tickets[order_id] = ticket
-            ids.append(order_id)
-        return ids
-
-    def submit_combo(self, client_id: str, legs: list[tuple[str, int]], quantity: int,
-                     limit_price: float | None) -> list[int]:
-        lean_legs = []
-        for key, ratio in legs:
-            symbol = self._symbols.get(key)
-            if symbol is None:
-                raise TradingError(f"no LEAN symbol known for {key}")
-            lean_legs.append(Leg.create(symbol, ratio))
-        tag = f"{TAG_PREFIX}{client_id}"
-        if limit_price is None:
-            tickets = self._algorithm.combo_market_order(lean_legs, quantity, tag=tag)
-        else:
-            tickets = self._algorithm.combo_limit_order(lean_legs, quantity, limit_price, tag=tag)
-        return self._accepted(list(tickets), client_id)
-
-    def cancel(self, order_id: int) -> bool:
-        ticket = self.tickets.get(order_id)
-        if ticket is None:
-            return False
-        response = ticket.cancel()
-        return bool(response.is_success) if hasattr(response, "is_success") else bool(response)
-
-    def portfolio(self) -> PortfolioView:
-        p = self._algorithm.portfolio
-        return PortfolioView(float(p.total_portfolio_value), float(p.cash),
-                             float(p.total_unrealized_profit), float(p.total_fees))
-
-    def equity(self) -> float:
-        return float(self._algorithm.portfolio.total_portfolio_value)
-
-    def contract_multiplier(self, symbol: str) -> float:
-        lean_symbol = self._symbols[symbol]
-        return float(self._algorithm.securities[lean_symbol].symbol_properties.contract_multiplier)
 
 
 class LeanBotAdapter:

@@ -10,14 +10,14 @@ OrderExecutor; this class wires them, counts, logs and audits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from execution.bot_managed_positions import BotManagedPosition, PositionBook
 from execution.ledger import ExposureLedger
 from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
-from execution.positions.assignment import Assignments, is_exercise_leg
+from execution.positions.assignment import Assignments
+from execution.positions.assignment_flow import book_exercise_event, close_due_shares
 from execution.positions.entry_conditions import EntryGate, sized
 from execution.positions.entry_rule import choose_entry
 from execution.positions.fill_booking import FillBooking, FillOrigin
@@ -171,7 +171,8 @@ class TradingBot:
         self.equity = self.broker.equity()
         self.breaker.on_equity(now, self.equity)
         self.executor.on_slice(now, quotes)
-        self._close_assigned_shares(now)
+        close_due_shares(now, self.assignments, self.ledger, lambda request: self._submit(request, None),
+                         self._client_id, EXIT_RETRY_AFTER)
         self.rolls.check_timeouts(now)
         rolls_first = self.config.manage_order == ROLLS_FIRST  # issue 19: rolls, then exits for the rest
         if rolls_first and candidates is not None and self.underlying_price:
@@ -259,7 +260,8 @@ class TradingBot:
     def on_order_update(self, update: OrderUpdate) -> None:
         self.now = update.time
         old = self.previous_run.on_update(update)  # an old order's fill is still booked below
-        if self._assignment_event(update) or self.rolls.on_update(update):
+        if book_exercise_event(update, self.assignments, self.book, self.recorder, self.booking) or \
+                self.rolls.on_update(update):
             return
         try:
             tracked, check = self.executor.on_update(update)
@@ -282,32 +284,6 @@ class TradingBot:
             request = tracked.request
             return FillOrigin(request.client_id, request.purpose.value, request.correlation_id)
         return None if update.client_id is None else self.previous_run.origin(update.client_id)
-
-    def _assignment_event(self, update: OrderUpdate) -> bool:
-        """LEAN's exercise model: the option leg at 0, then the shares at the strike (positions/assignment.py)."""
-        if update.state not in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) or not update.fill_quantity:
-            return False
-        if self.assignments.underlying_leg(update):
-            self.recorder.fill_received(update, None, None)
-            return True
-        position = self.book.open_for_symbol(update.symbol)
-        if position is None or not is_exercise_leg(update):
-            return False
-        kind = self.assignments.option_leg(update, position.id)
-        closing = min(abs(update.fill_quantity), abs(position.quantity)) * (1 if position.quantity < 0 else -1)
-        self.recorder.fill_received(update, None, None)
-        self.booking.book_part(replace(update, fill_quantity=closing, fill_price=0.0), None, None, None, reason=kind)
-        return True
-
-    def _close_assigned_shares(self, now: datetime) -> None:
-        for stock in self.assignments.due(now):
-            if self.ledger.closing(stock.symbol, stock.quantity):
-                continue  # an order already closes them (a previous run's, until its cancel is confirmed)
-            stock.close_sent = True
-            tracked = self._submit(OrderRequest(self._client_id(), stock.symbol, -stock.quantity,
-                                                OrderPurpose.ASSIGNMENT, correlation_id=stock.from_position), None)
-            if tracked.rejected:  # never dropped: due again after the back-off
-                stock.close_sent, stock.retry_at = False, now + EXIT_RETRY_AFTER
 
     def unmatched(self, update: OrderUpdate, reason: str) -> None:
         self.recorder.unmatched(update, reason)

@@ -50,7 +50,7 @@ def test_lean_order_methods_are_called_only_by_the_lean_broker_behind_the_gatewa
     for path in [ROOT / "main.py", *sorted((ROOT / "execution").rglob("*.py"))]:
         for name, func, cls in calls(path):
             if name in LEAN_ORDER_METHODS:
-                assert (path.name, cls) == ("lean_adapter.py", "LeanBroker") and func in ("submit", "submit_combo"), \
+                assert (path.name, cls) == ("lean_broker.py", "LeanBroker") and func in ("submit", "submit_combo"), \
                     f"{path.name}:{cls}.{func} calls {name} around the pre-trade gateway"
 
 
