@@ -16,6 +16,7 @@ underlying's, the contract's and the mirror's ``Security.Price``):
   found (``ImpliedVolatility``'s default smoothing);
 - time to expiry: (settlement - now) in days / 365, settlement being the option market's close of
   the expiry day (of the trading day before it when that day is closed; early closes count);
+  ``OptionSymbol.GetSettlementDateTime``;
 - risk-free rate and dividend yield from the data folder (``harness.lean_rates``);
 - IV and each Greek rounded to 7 decimals (``OptionIndicatorBase.ComputeNextValue``); theta is
   LEAN's theta per day x 365 (``contract.greeks.theta`` is annual, ``theta_per_day`` daily); vega
@@ -32,7 +33,7 @@ rest of the chain joins the batch. Vectorising changes the cost, never a number.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from harness.lean_disk import LeanDataFolder
 from harness.lean_enums import OptionRight
 from harness.lean_implied_vol import implied_volatility, smooth
 from harness.lean_option_math import PricingModel, black_price, greeks
-from harness.lean_rates import DividendYieldProvider, InterestRateProvider
+from harness.lean_rates import DividendYieldModel, DividendYieldProvider, InterestRateProvider, RiskFreeRateModel
 from harness.lean_symbols import Symbol
 from harness.market_hours import ExchangeHours
 
@@ -50,24 +51,33 @@ SCAN_MISSES = 3  # misses in one step after which the rest of the chain is compu
 
 
 def settlement(symbol: Symbol, hours: ExchangeHours) -> datetime:
-    """``OptionSymbol.GetSettlementDateTime`` of an equity option: the market close of its expiry day,
-    or of the last trading day before it when the exchange is closed that day."""
-    expiry = symbol.id.date.date()
-    day = expiry if hours.is_trading_day(expiry) else hours.previous_trading_day(expiry)
-    close = hours.market_close(day)
-    assert close is not None  # a trading day has a close
-    return close
+    """``OptionSymbol.GetSettlementDateTime`` of an equity option: the first market close after the
+    expiry (its date and time as the symbol holds it), or after the trading day before it when the
+    exchange is closed that day; never later than midnight after the expiry date. A listed contract
+    (expiry at midnight) settles at its expiry day's close, early closes included."""
+    expiry = symbol.id.date
+    day = expiry.date()
+    start = expiry if hours.is_trading_day(day) else datetime.combine(hours.previous_trading_day(day), time())
+    close = hours.next_market_close(start)
+    limit = datetime.combine(day + timedelta(days=1), time())
+    return limit if close >= limit else close
 
 
 class LeanPriceModel:
     """Evaluates LEAN's model for many contracts at once (``evaluate``)."""
 
-    def __init__(self, folder: LeanDataFolder, ticker: str, option_hours: ExchangeHours,
-                 equity_hours: ExchangeHours) -> None:
+    def __init__(self, option_hours: ExchangeHours, rates: RiskFreeRateModel, dividends: DividendYieldModel) -> None:
         self.hours = option_hours
-        self.rates = InterestRateProvider(folder.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv")
-        self.dividends = DividendYieldProvider(folder.factor_rows(ticker), equity_hours)
+        self.rates = rates
+        self.dividends = dividends
         self._settlement: dict[Symbol, datetime] = {}
+
+    @classmethod
+    def from_data_folder(cls, folder: LeanDataFolder, ticker: str, option_hours: ExchangeHours,
+                         equity_hours: ExchangeHours) -> LeanPriceModel:
+        """The engine's models: the data folder's interest-rate file and the underlying's factor file."""
+        rates = InterestRateProvider(folder.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv")
+        return cls(option_hours, rates, DividendYieldProvider(folder.factor_rows(ticker), equity_hours))
 
     def years_to_expiry(self, symbol: Symbol, now: datetime) -> float:
         when = self._settlement.get(symbol)

@@ -1,4 +1,5 @@
-"""LEAN's risk-free rate and dividend-yield models, read from a LEAN data folder.
+"""LEAN's risk-free rate and dividend-yield models, read from a LEAN data folder (and the
+constant ones, ``ConstantRate``).
 
 - ``InterestRateProvider`` (``Common/Data/InterestRateProvider.cs``): the rates of
   ``alternative/interest-rate/usa/interest-rate.csv`` (``DATE,PCREDIT8`` in percent), carried
@@ -20,11 +21,37 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Protocol
 
 from harness.market_hours import ExchangeHours
 
 FIRST_RATE_DATE = date(1998, 1, 1)
 DEFAULT_RATE = 0.01  # InterestRateProvider.DefaultRiskFreeRate
+
+
+class RiskFreeRateModel(Protocol):
+    """LEAN's IRiskFreeInterestRateModel."""
+
+    def get_interest_rate(self, moment: datetime | date) -> float: ...
+
+
+class DividendYieldModel(Protocol):
+    """LEAN's IDividendYieldModel (``GetDividendYield(date, securityPrice)``)."""
+
+    def get_dividend_yield(self, moment: datetime | date, price: float | None = None) -> float: ...
+
+
+@dataclass(frozen=True)
+class ConstantRate:
+    """LEAN's ConstantRiskFreeRateInterestRateModel / ConstantDividendYieldModel."""
+
+    value: float
+
+    def get_interest_rate(self, moment: datetime | date) -> float:
+        return self.value
+
+    def get_dividend_yield(self, moment: datetime | date, price: float | None = None) -> float:
+        return self.value
 
 
 class InterestRateProvider:

@@ -85,8 +85,8 @@ class ReplayEngine(HarnessEngine):
                                f"no minute data for {ticker} in {self.data.root}: the run will have no prices")
             self._replay = ReplayMarket(self.data, symbol, self.equity_hours)
             market = self._replay
-            self.greeks = LazyGreeks(LeanPriceModel(self.data, ticker, self.option_hours, self.equity_hours),
-                                     lambda i: market.listed[i].symbol, market.in_chain, market.price,
+            model = LeanPriceModel.from_data_folder(self.data, ticker, self.option_hours, self.equity_hours)
+            self.greeks = LazyGreeks(model, lambda i: market.listed[i].symbol, market.in_chain, market.price,
                                      lambda: market.spot, lambda s: s in self.algorithm.securities)
         elif self._replay.underlying != symbol:
             raise NotImplementedError("The LEAN-data harness replays one underlying per algorithm")
