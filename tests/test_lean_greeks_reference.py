@@ -7,7 +7,7 @@ Source: QuantConnect/Lean master 24863901deffa9ec7985e21ef8fbdb0258efb9e4 (2026-
   2023-08-01 10:00, expiring 60 or 180 days later; IV from Black-Scholes, the Greek from
   Black-Scholes (European) or the CRR tree (American). Tolerances are the ones LEAN asserts.
 - ``Tests/TestData/greeksindicator/american/third_party_1_greeks.csv`` (vendored unchanged as
-  ``tests/data/lean_third_party_1_greeks.csv``) run as LEAN's ``ComparesAgainstExternalData``
+  ``tests/lean_reference/third_party_1_greeks.csv``) run as LEAN's ``ComparesAgainstExternalData``
   does: each contract with its mirror, the forward tree (LEAN's default for American options),
   skipping the last row, relative tolerance ``errorRate`` with absolute floor ``errorMargin``
   (LEAN's test cases: IV 8 %, delta 3 %, gamma 12 %, vega 20 % / 2e-4, theta 60 % / 1.5e-3).
@@ -44,7 +44,7 @@ from tests.lean_data_paths import LEAN_DATA, needs_lean_data
 pytestmark = needs_lean_data
 
 REFERENCE = datetime(2023, 8, 1, 10, 0)  # OptionBaseIndicatorTests._reference
-THIRD_PARTY = Path(__file__).parent / "data" / "lean_third_party_1_greeks.csv"
+THIRD_PARTY = Path(__file__).parent / "lean_reference" / "third_party_1_greeks.csv"
 CALL, PUT = OptionRight.CALL, OptionRight.PUT
 EUROPEAN, AMERICAN = "european", "american"
 
