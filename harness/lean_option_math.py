@@ -160,18 +160,28 @@ def _induction(factor_down: Floats, factor_up: Floats, up: Floats, spot: Floats,
 def _induction_rows(values: Floats, factor_down: Floats, factor_up: Floats, exercise: Floats, zeros_below: int,
                     exercised_from: int) -> Floats:
     """The induction over nodes ``zeros_below - (n - p) <= i < exercised_from`` of each level p;
-    ``values`` starts as the last level."""
+    ``values`` starts as the last level. Node-major copies keep each level's slice contiguous, and
+    preallocated buffers keep the per-level cost to four ufunc calls."""
     n = STEPS
-    fd, fu = factor_down[:, None], factor_up[:, None]
+    v = np.ascontiguousarray(values.T)  # row i: node i of every contract
+    even, odd = np.ascontiguousarray(exercise[:, 0::2].T), np.ascontiguousarray(exercise[:, 1::2].T)
+    hold, up_part = np.empty_like(v), np.empty_like(v)
     for period in range(n - 1, -1, -1):
-        low, high = max(0, zeros_below - (n - period)), min(period, exercised_from - 1)
+        low = zeros_below - n + period
+        low = low if low > 0 else 0
+        high = exercised_from - 1 if exercised_from <= period else period
+        h = (n - period) >> 1  # node i of this level is exercise row 2i + (n - period)
+        level = odd if (n - period) & 1 else even
         if low <= high:
-            step = values[:, low:high + 1] * fd + values[:, low + 1:high + 2] * fu
-            np.maximum(step, exercise[:, 2 * low - period + n:2 * high - period + n + 1:2], out=step)
-            values[:, low:high + 1] = step
+            width = high + 1 - low
+            a, b = hold[:width], up_part[:width]
+            np.multiply(v[low:high + 1], factor_down, out=a)
+            np.multiply(v[low + 1:high + 2], factor_up, out=b)
+            np.add(a, b, out=a)
+            np.maximum(a, level[low + h:high + 1 + h], out=v[low:high + 1])
         if exercised_from <= period:  # the exercised child the next level reads
-            values[:, exercised_from] = exercise[:, 2 * exercised_from - period + n]
-    return values[:, 0].copy()
+            v[exercised_from] = level[exercised_from + h]
+    return v[0].copy()
 
 
 def theoretical_price(model: PricingModel, vol: Values, spot: Values, strike: Values, t: Values, r: Values,
