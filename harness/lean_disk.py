@@ -82,6 +82,10 @@ class LeanDataFolder:
         self._archives: dict[Path, zipfile.ZipFile] = {}  # open once: a day's option zip lists ~2,000 files
         self.points_read = 0
 
+    def warn(self, message: str) -> None:
+        """Record a data problem (each message once) and pass it to the run's log."""
+        self._warn(message)
+
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
@@ -110,8 +114,7 @@ class LeanDataFolder:
 
     def risk_free_rate(self, day: date) -> float:
         """LEAN's InterestRateProvider (``harness.lean_rates``): the rate in force on ``day``, as a fraction."""
-        return _interest_rates(self.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv"
-                               ).get_interest_rate(day)
+        return _interest_rates(self.interest_rate_path()).get_interest_rate(day)
 
     def map_file(self, ticker: str) -> list[tuple[date, str]]:
         path = self.root / "equity" / "usa" / "map_files" / f"{ticker.lower()}.csv"
@@ -123,10 +126,16 @@ class LeanDataFolder:
         return [(datetime.strptime(r[0], "%Y%m%d").date(), float(r[1]), float(r[2]))
                 for r in self._csv(path) if len(r) >= 3]
 
+    def factor_file_path(self, ticker: str) -> Path:
+        return self.root / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
+
+    def interest_rate_path(self) -> Path:
+        return self.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv"
+
     def factor_rows(self, ticker: str) -> list[tuple[date, float, float, float]]:
         """(date, price factor, split factor, reference price) rows (LEAN's CorporateFactorRow; no
         reference price column reads as 0). A malformed row is skipped with a warning."""
-        path = self.root / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
+        path = self.factor_file_path(ticker)
         rows = []
         for r in self._csv(path):
             if not r:

@@ -75,9 +75,16 @@ class LeanPriceModel:
     @classmethod
     def from_data_folder(cls, folder: LeanDataFolder, ticker: str, option_hours: ExchangeHours,
                          equity_hours: ExchangeHours) -> LeanPriceModel:
-        """The engine's models: the data folder's interest-rate file and the underlying's factor file."""
-        rates = InterestRateProvider(folder.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv")
-        return cls(option_hours, rates, DividendYieldProvider(folder.factor_rows(ticker), equity_hours))
+        """The engine's models: the data folder's interest-rate file and the underlying's factor file
+        (a missing rate file is a warning and LEAN's 1 %; a factor file whose dividends or splits
+        cannot be resolved is an error naming it, as in LEAN)."""
+        rates = InterestRateProvider(folder.interest_rate_path())
+        if not rates.loaded:
+            folder.warn(f"no interest rates in {folder.interest_rate_path()}: LEAN's default risk-free rate "
+                        f"(1 %) prices the options")
+        path = folder.factor_file_path(ticker)
+        rows = folder.factor_rows(ticker) if path.is_file() else []  # no factor file: no dividends (yield 0)
+        return cls(option_hours, rates, DividendYieldProvider(rows, equity_hours, str(path)))
 
     def years_to_expiry(self, symbol: Symbol, now: datetime) -> float:
         when = self._settlement.get(symbol)

@@ -69,6 +69,7 @@ class InterestRateProvider:
                 first = parsed[1]
             rates[parsed[0]] = parsed[1]
         self._first = DEFAULT_RATE if first is None else first
+        self.loaded = len(rates)  # 0: LEAN logs an error and uses 1 % throughout
         self._exact = rates
         self._dates = sorted(d for d in rates if FIRST_RATE_DATE <= d <= self._today)
 
@@ -103,19 +104,20 @@ class CorporateEvent:
 
 
 class DividendYieldProvider:
-    def __init__(self, factor_rows: list[tuple[date, float, float, float]], hours: ExchangeHours) -> None:
+    def __init__(self, factor_rows: list[tuple[date, float, float, float]], hours: ExchangeHours,
+                 source: str = "the factor file") -> None:
         rows = sorted(factor_rows)
         events: list[CorporateEvent] = []
         for (day, price_factor, split_factor, reference), (_, next_price, next_split, _) in pairwise(rows):
             when = hours.next_trading_day(day)
             if price_factor != next_price:
                 if next_price == 0:
-                    raise ValueError(f"price factor is zero after {day}: cannot resolve the dividend")
+                    raise ValueError(f"{source}: price factor is zero after {day}: cannot resolve the dividend")
                 distribution = round(reference - reference * (price_factor / next_price), 3)
                 events.append(CorporateEvent(when, distribution, reference_price=reference))
             else:
                 if next_split == 0:
-                    raise ValueError(f"split factor is zero after {day}: cannot resolve the split")
+                    raise ValueError(f"{source}: split factor is zero after {day}: cannot resolve the split")
                 events.append(CorporateEvent(when, None, split_factor / next_split, reference))
         self.events = events
         self._days = [e.day for e in events]

@@ -23,6 +23,7 @@ import pytest
 from harness.lean_disk import LeanDataFolder
 from harness.lean_implied_vol import brent, implied_volatility
 from harness.lean_option_math import STEPS, PricingModel, black_price, greeks, tree_price
+from harness.lean_price_model import LeanPriceModel
 from harness.lean_rates import DividendYieldProvider, InterestRateProvider
 from harness.market_hours import ExchangeHours, load_exchange_hours
 from tests.lean_data_paths import LEAN_DATA, needs_lean_data
@@ -290,3 +291,21 @@ def test_dividend_yield_from_factor_file_events() -> None:
     assert provider.get_dividend_yield(date(2014, 12, 1), 50.0) == pytest.approx((1.1 + 1.01) * 0.5 / 50.0)
     goog = DividendYieldProvider(LeanDataFolder(LEAN_DATA).factor_rows("GOOG"), hours)
     assert goog.get_dividend_yield(datetime(2015, 12, 24, 10, 0), 750.0) == 0.0
+
+
+@needs_lean_data
+def test_the_engines_models_from_a_data_folder_warn_or_name_the_bad_file(tmp_path: Path) -> None:
+    """No interest-rate file: LEAN logs an error and uses 1 %, the harness warns. A factor file
+    whose dividend cannot be resolved (price factor 0): LEAN throws, the harness names the file."""
+    option_hours = load_exchange_hours(LEAN_DATA / "market-hours" / "market-hours-database.json", "Option")
+    equity_hours = load_exchange_hours(LEAN_DATA / "market-hours" / "market-hours-database.json", "Equity")
+    folder = LeanDataFolder(tmp_path)
+    model = LeanPriceModel.from_data_folder(folder, "GOOG", option_hours, equity_hours)
+    assert model.rates.get_interest_rate(date(2015, 12, 24)) == 0.01
+    assert model.dividends.get_dividend_yield(date(2015, 12, 24), 750.0) == 0.0
+    assert any("no interest rates" in w and "interest-rate.csv" in w for w in folder.warnings)
+    factor_file = tmp_path / "equity" / "usa" / "factor_files" / "goog.csv"
+    factor_file.parent.mkdir(parents=True)
+    factor_file.write_text("20140327,0.99,1,100\n20150424,0,1,565.06\n20501231,1,1,0\n")
+    with pytest.raises(ValueError, match=r"goog\.csv: price factor is zero after 2014-03-27"):
+        LeanPriceModel.from_data_folder(LeanDataFolder(tmp_path), "GOOG", option_hours, equity_hours)
