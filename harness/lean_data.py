@@ -1,10 +1,12 @@
 """LEAN's market-data objects: Slice, OptionChains, OptionChain, OptionContract, Greeks and the
 option filter universe.
 
-Contracts are thin views over the synthetic market's numpy arrays (``QuoteBook``): a slice costs
-one vectorised repricing, not one Python object per contract. Every field read on a contract
-view increments ``QuoteBook.reads`` so tests and benchmarks can count what the bot reads (in real
-LEAN each such read crosses the Python/.NET boundary).
+Contracts are thin views over the market's numpy arrays (``QuoteBook``): a slice costs one
+vectorised repricing, not one Python object per contract. Every field read on a contract view
+increments ``QuoteBook.reads`` so tests and benchmarks can count what the bot reads (in real LEAN
+each such read crosses the Python/.NET boundary). The synthetic market fills the IV and Greek
+arrays itself; the LEAN-data replay fills a slot when it is first read in a time step, through the
+book's ``ensure`` hook (``harness.lean_price_model``).
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ class QuoteBook:
         self.vega = np.zeros(size)
         self.rho = np.zeros(size)
         self.open_interest = np.zeros(size)
+        self.theoretical = np.zeros(size)
         self.underlying_price = 0.0
         self.reads = 0
+        self.ensure: Callable[[int], None] = _filled  # makes a slot's IV and Greeks current before a read
+
+
+def _filled(index: int) -> None:
+    """The default ``QuoteBook.ensure``: the arrays are always current."""
 
 
 class Greeks:
@@ -49,7 +57,9 @@ class Greeks:
         self._i = index
 
     def _get(self, array: np.ndarray) -> float:
-        self._book.reads += 1
+        book = self._book
+        book.reads += 1
+        book.ensure(self._i)
         return array.item(self._i)  # a Python float, cheaper than float(array[i])
 
     @property
@@ -112,7 +122,13 @@ class OptionContract:
 
     @property
     def implied_volatility(self) -> float:
+        self._book.ensure(self._i)
         return self._get(self._book.iv)
+
+    @property
+    def theoretical_price(self) -> float:
+        self._book.ensure(self._i)
+        return self._get(self._book.theoretical)
 
     @property
     def underlying_last_price(self) -> float:

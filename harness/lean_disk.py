@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.lean_rates import InterestRateProvider
 from harness.market_hours import ExchangeHours, load_exchange_hours
 
 SCALE = 10_000.0
@@ -85,6 +86,10 @@ class LeanDataFolder:
         self._archives: dict[Path, zipfile.ZipFile] = {}  # open once: a day's option zip lists ~2,000 files
         self.points_read = 0
 
+    def warn(self, message: str) -> None:
+        """Record a data problem (each message once) and pass it to the run's log."""
+        self._warn(message)
+
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
@@ -112,14 +117,8 @@ class LeanDataFolder:
                                   market.lower(), security_type.lower(), ticker.upper())
 
     def risk_free_rate(self, day: date) -> float:
-        """LEAN's InterestRateProvider: the last rate on or before ``day``, as a fraction."""
-        rates = _interest_rates(self.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv")
-        value = 0.01  # LEAN's default when the file has nothing yet
-        for when, rate in rates:
-            if when > day:
-                break
-            value = rate
-        return value
+        """LEAN's InterestRateProvider (``harness.lean_rates``): the rate in force on ``day``, as a fraction."""
+        return _interest_rates(self.interest_rate_path()).get_interest_rate(day)
 
     def map_file(self, ticker: str) -> list[tuple[date, str]]:
         path = self.root / "equity" / "usa" / "map_files" / f"{ticker.lower()}.csv"
@@ -130,6 +129,27 @@ class LeanDataFolder:
         path = self.root / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
         return [(datetime.strptime(r[0], "%Y%m%d").date(), float(r[1]), float(r[2]))
                 for r in self._csv(path) if len(r) >= 3]
+
+    def factor_file_path(self, ticker: str) -> Path:
+        return self.root / "equity" / "usa" / "factor_files" / f"{ticker.lower()}.csv"
+
+    def interest_rate_path(self) -> Path:
+        return self.root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv"
+
+    def factor_rows(self, ticker: str) -> list[tuple[date, float, float, float]]:
+        """(date, price factor, split factor, reference price) rows (LEAN's CorporateFactorRow; no
+        reference price column reads as 0). A malformed row is skipped with a warning."""
+        path = self.factor_file_path(ticker)
+        rows = []
+        for r in self._csv(path):
+            if not r:
+                continue
+            try:
+                rows.append((datetime.strptime(r[0], "%Y%m%d").date(), float(r[1]), float(r[2]),
+                             float(r[3]) if len(r) > 3 else 0.0))
+            except (ValueError, IndexError):
+                self._warn(f"skipped a malformed factor file row {r} in {path}")
+        return rows
 
     def price_factor(self, ticker: str, day: date) -> float:
         """The adjusted-price factor LEAN applies on ``day`` (first row dated after it)."""
@@ -250,14 +270,8 @@ def _contract_key(name: str) -> ContractKey | None:
 
 
 @lru_cache(maxsize=8)
-def _interest_rates(path: Path) -> tuple[tuple[date, float], ...]:
-    if not path.is_file():
-        return ()
-    out = []
-    for row in csv.reader(path.read_text(encoding="utf-8").splitlines()[1:]):
-        if len(row) >= 2 and row[1]:
-            out.append((date.fromisoformat(row[0]), float(row[1]) / 100.0))
-    return tuple(sorted(out))
+def _interest_rates(path: Path) -> InterestRateProvider:
+    return InterestRateProvider(path)
 
 
 @lru_cache(maxsize=32)

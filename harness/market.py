@@ -140,6 +140,7 @@ class SyntheticMarket:
         book.bid[:] = np.round(np.maximum(np.floor((theo - half) / tick) * tick, 0.0), 2)
         book.ask[:] = np.round(np.maximum(np.ceil((theo + half) / tick) * tick, book.bid + tick), 2)
         book.last[:] = np.round(theo, 2)
+        book.theoretical[:] = theo
         if first_minute:
             for array in (book.iv, book.delta, book.gamma, book.theta, book.vega, book.rho):
                 array[:] = 0.0

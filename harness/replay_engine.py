@@ -9,7 +9,9 @@ backtest schedule:
 - expiry as LEAN: a contract expiring on day D is delisted on the next tradable day, where the
   exercise model turns it into an OptionExercise order [Common/Orders/OptionExercise/
   DefaultExerciseModel.cs] (see ``HarnessBrokerage.exercise_delisted``);
-- the daily equity series and the order list feed LEAN's statistics (``harness.statistics``).
+- the daily equity series and the order list feed LEAN's statistics (``harness.statistics``);
+- ``contract.implied_volatility``/``greeks``/``theoretical_price`` are LEAN's default price model,
+  computed when read (``harness.lean_price_model``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from harness.lean_data import (
 )
 from harness.lean_disk import LeanDataFolder
 from harness.lean_option_chain_api import UniverseOptionChain, option_chain, option_contract_list
+from harness.lean_price_model import LazyGreeks, LeanPriceModel
 from harness.lean_securities import Equity, Option, Security, SymbolProperties
 from harness.lean_symbols import Symbol
 from harness.market_hours import ExchangeHours
@@ -46,6 +49,7 @@ class ReplayEngine(HarnessEngine):
         self.equity_hours: ExchangeHours = self.data.exchange_hours("Equity")
         self.option_hours: ExchangeHours = self.data.exchange_hours("Option")
         self._replay: ReplayMarket | None = None
+        self.greeks: LazyGreeks  # LEAN's IV and Greeks on the chain (set with the underlying)
         self._selected: dict[Symbol, list[Symbol]] = {}
         self._added_contracts: set[Symbol] = set()  # add_option_contract's subscriptions
         self._pending_warnings: list[str] = []
@@ -82,6 +86,10 @@ class ReplayEngine(HarnessEngine):
                 self.write_log("WARNING", self.algorithm.time,
                                f"no minute data for {ticker} in {self.data.root}: the run will have no prices")
             self._replay = ReplayMarket(self.data, symbol, self.equity_hours)
+            market = self._replay
+            model = LeanPriceModel.from_data_folder(self.data, ticker, self.option_hours, self.equity_hours)
+            self.greeks = LazyGreeks(model, lambda i: market.listed[i].symbol, market.in_chain, market.price,
+                                     lambda: market.spot, lambda s: s in self.algorithm.securities)
         elif self._replay.underlying != symbol:
             raise NotImplementedError("The LEAN-data harness replays one underlying per algorithm")
         existing = self.algorithm.securities.get(symbol)
@@ -176,6 +184,7 @@ class ReplayEngine(HarnessEngine):
         curve: list[tuple[date, float]] = []
         for n, day in enumerate(days, start=1):
             market.start_day(day)
+            self.greeks.attach(market.book)
             open_at = self.equity_hours.market_open(day)
             if open_at is not None:
                 algorithm._time = open_at
@@ -189,6 +198,7 @@ class ReplayEngine(HarnessEngine):
             for now in market.minute_times():
                 algorithm._time = now
                 market.advance(now)
+                self.greeks.new_step(now)
                 live = len(market.in_chain())
                 if live != known:
                     chains, known = self._chains_at(now), live
