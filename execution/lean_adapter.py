@@ -10,6 +10,7 @@ entry rule is about to act.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
@@ -138,9 +139,13 @@ class LeanBotAdapter:
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
-            candidates = self._candidates(chain) if self.bot.wants_candidates(self._algorithm.time) else None
-            self.bot.on_market(self._algorithm.time, spot, held, candidates)
-            self._record_chain(chain, spot, candidates)
+            now, wanted = self._algorithm.time, None
+            reading = self.bot.wants_candidates(now)
+            if reading:
+                wanted = self.bot.candidate_filter(now)
+            candidates = self._candidates(chain, wanted) if reading else None
+            self.bot.on_market(now, spot, held, candidates)
+            self._record_chain(chain, spot, candidates if wanted is None else None)
         except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})
             self.bot.record_failure("on_data", exc)
@@ -228,10 +233,25 @@ class LeanBotAdapter:
             quotes = read if read is not None else self._candidates(chain)
             recorder.capture(now, utc_now_of(self._algorithm), spot, quotes)
 
-    def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
+    def _candidates(self, chain: OptionChain | None,
+                    wanted: Callable[[ContractQuote], bool] | None = None) -> list[ContractQuote]:
+        """The chain's quotes with LEAN's Greeks; with ``wanted``, only the contracts it accepts on
+        their static fields and bid/ask get their Greeks read (each read crosses pythonnet, and
+        LEAN's price model evaluates the Greeks of what is read)."""
         if chain is None:
             return []
-        return [self._learn(contract) for contract in chain]
+        if wanted is None:
+            return [self._learn(contract) for contract in chain]
+        out = []
+        for contract in chain:
+            self.broker.remember(contract.symbol)
+            light = ContractQuote(str(contract.symbol.value), Right.CALL if contract.right == OptionRight.CALL
+                                  else Right.PUT, float(contract.strike), contract.expiry.date(),
+                                  float(contract.bid_price), float(contract.ask_price), float(contract.open_interest))
+            self.broker.static.setdefault(light.symbol, light)
+            if wanted(light):
+                out.append(self._learn(contract))
+        return out
 
     def _learn(self, contract: OptionContract) -> ContractQuote:
         """A chain contract's full quote; its Symbol and static fields are kept for later slices."""

@@ -19,7 +19,7 @@ from execution.ports import BrokerPort
 from execution.positions.assignment import Assignments
 from execution.positions.assignment_flow import book_exercise_event, close_due_shares
 from execution.positions.entry_conditions import EntryGate, sized
-from execution.positions.entry_rule import choose_entry
+from execution.positions.entry_rule import choose_entry, usable_for_entry
 from execution.positions.fill_booking import FillBooking, FillOrigin
 from execution.positions.position_manager import ExitIntent, PositionManager
 from execution.positions.trade_recorder import TradeRecorder
@@ -152,6 +152,14 @@ class TradingBot:
     def wants_candidates(self, now: datetime | None = None) -> bool:
         """True when the entry rule or a roll would act now, so the adapter should read the chain."""
         return self._entry_wanted() or (now is not None and self.rolls.wants_chain(now))
+
+    def candidate_filter(self, now: datetime) -> Callable[[ContractQuote], bool] | None:
+        """Which chain contracts the adapter must read Greeks for: None = all of them (a roll or the
+        wheel reads the chain), else the entry rule's own filter (right, expiry, quote, spread)."""
+        if self.rolls.wants_chain(now) or self.assignments.held():
+            return None
+        config, today = self.config, now.date()
+        return lambda quote: usable_for_entry(config, quote, today)
 
     def _entry_wanted(self) -> bool:
         return (self.config.entry_enabled and not self.reduce_only

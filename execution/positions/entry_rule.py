@@ -57,13 +57,18 @@ def _deltas(quotes: Sequence[ContractQuote], spot: float, now: datetime,
     return deltas, sources
 
 
+def usable_for_entry(config: BotConfig, quote: ContractQuote, today: date) -> bool:
+    """The entry rule's filter on what a quote says without its Greeks (right, expiry, bid/ask), so
+    the LEAN adapter reads Greeks only for contracts the rule could pick."""
+    return (quote.right == config.entry_right
+            and config.entry_min_dte <= quote.days_to_expiry(today) <= config.entry_max_dte
+            and quote.has_two_sided_quote and quote.spread_pct <= config.entry_max_spread_pct)
+
+
 def choose_entry(config: BotConfig, quotes: Sequence[ContractQuote], spot: float, now: datetime,
                  rate: float) -> EntryDecision | None:
     today = now.date()
-    usable = [q for q in quotes
-              if q.right == config.entry_right
-              and config.entry_min_dte <= q.days_to_expiry(today) <= config.entry_max_dte
-              and q.has_two_sided_quote and q.spread_pct <= config.entry_max_spread_pct]
+    usable = [q for q in quotes if usable_for_entry(config, q, today)]
     if not usable:
         return None
     expiry = min({q.expiry for q in usable},
