@@ -317,9 +317,21 @@ class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
     def _work_limit(self, order: Order) -> None:
         """Options: FillModel.LimitFill [Common/Orders/Fills/FillModel.cs] on the bar of the
         order's side: a buy fills when the ask bar's Low is strictly below the limit, at
-        min(High, limit); a sell when the bid bar's High is strictly above it, at max(Low, limit)."""
+        min(High, limit); a sell when the bid bar's High is strictly above it, at max(Low, limit).
+        On LEAN data an equity fills on its trade bar (EquityFillModel.LimitFill), and both only
+        while their exchange is open (``harness.session_orders``)."""
         limit = order._limit_price
         assert limit is not None
+        if not self._limit_may_fill(order):
+            return
+        bar = self._equity_trade_bar(order.symbol)
+        if bar is not None:  # EquityFillModel.LimitFill on the trade bar (LEAN data)
+            open_, high, low = bar[0], bar[1], bar[2]
+            if order._remaining > 0 and low < limit:
+                self._fill_with_script(order, open_ if open_ < limit else limit)
+            elif order._remaining < 0 and high > limit:
+                self._fill_with_script(order, open_ if open_ > limit else limit)
+            return
         if order.symbol.security_type != SecurityType.OPTION:
             price = self._side_price(order)
             if price > 0 and self._crossed(order._remaining, price, limit):

@@ -43,6 +43,9 @@ class ComboOrders:
     _emit: Callable[[OrderEvent], None]
     orders: dict[int, Order]
     _next_group: int
+    # from SessionOrders (declared, not defined: a stub here would shadow it in the MRO)
+    _limit_may_fill: Callable[[Order], bool]
+    _combo_may_fill: Callable[[list[Order]], bool]
 
     def _pre_check_reason(self, symbol: Symbol, quantity: float) -> str | None:
         raise NotImplementedError
@@ -160,6 +163,8 @@ class ComboOrders:
         fills at that Low/High."""
         manager = legs[0].group_order_manager
         assert manager is not None
+        if not self._combo_may_fill(legs):
+            return
         buy = manager.quantity > 0
         market = self._market()
         prices = []
@@ -178,6 +183,8 @@ class ComboOrders:
         its ask bar's Low is strictly below the limit, at min(High, limit); a sell leg when its
         bid bar's High is strictly above, at max(Low, limit)); no leg fills unless all do."""
         market = self._market()
+        if not all(self._limit_may_fill(order) for order in legs):
+            return  # each leg goes through LimitFill's exchange-hours and staleness checks
         fills = []
         for order in sorted(legs, key=lambda o: o.id):
             limit = order._limit_price

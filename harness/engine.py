@@ -86,7 +86,7 @@ class HarnessEngine:
             raise RuntimeError("No underlying was added: call add_equity or add_option first")
         return self._market
 
-    def add_equity(self, ticker: str) -> Equity:
+    def add_equity(self, ticker: str, extended_market_hours: bool = False) -> Equity:
         symbol = Symbol._create_equity(ticker.upper())
         if self._market is None:
             self._market = SyntheticMarket(symbol, self.market_config)

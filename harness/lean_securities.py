@@ -80,6 +80,7 @@ class Security:
         self._quote = quote
         self._price = price  # LEAN's price when it is not the quote mid (an equity's last trade)
         self._hours: Any = None  # the exchange hours (market-hours database) when replaying LEAN data
+        self._extended_market_hours = False  # subscribed with extended_market_hours=True
         self.holdings = SecurityHolding(self)
 
     @property

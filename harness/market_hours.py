@@ -49,6 +49,18 @@ class ExchangeHours:
         end = max(s.end for s in self.sessions[day.weekday()] if s.state == "market")
         return datetime.combine(day, min(end, self.early_closes.get(day, end)))
 
+    def session_window(self, day: date, extended: bool = False) -> tuple[datetime, datetime] | None:
+        """(start, end) of the day's bars: the regular session, or with ``extended`` the pre-market
+        start to the post-market end. An early close cuts every segment at that time, dropping the
+        post-market (SecurityExchangeHours.GetMarketHours)."""
+        open_at, close_at = self.market_open(day), self.market_close(day)
+        if open_at is None or close_at is None or not extended:
+            return None if open_at is None or close_at is None else (open_at, close_at)
+        segments = self.sessions[day.weekday()]
+        start = max(min(s.start for s in segments), self.late_opens.get(day, time(0)))
+        end = max(s.end for s in segments)
+        return datetime.combine(day, start), datetime.combine(day, min(end, self.early_closes.get(day, end)))
+
     def is_open(self, moment: datetime, extended: bool = False) -> bool:
         day = moment.date()
         if not self.is_trading_day(day):

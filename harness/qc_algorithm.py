@@ -108,8 +108,9 @@ class QCAlgorithm:
                    fill_forward: bool = True, leverage: float = 0.0, extended_market_hours: bool = False,
                    data_normalization_mode: Any = None) -> Equity:
         """Minute data with fill-forward (LEAN's defaults); ``leverage`` and the normalization
-        mode are accepted (no split or dividend in the harness's periods)."""
-        return self._require_engine().add_equity(ticker)
+        mode are accepted (no split or dividend in the harness's periods). ``extended_market_hours``
+        adds the pre- and post-market bars on LEAN data (the synthetic market has none)."""
+        return self._require_engine().add_equity(ticker, extended_market_hours=extended_market_hours)
 
     def add_option(self, underlying: str | Symbol, resolution: Resolution | None = None, market: str | None = None,
                    fill_forward: bool = True, leverage: float = 0.0) -> Option:

@@ -2,7 +2,10 @@
 backtest schedule:
 
 - trading days and session times from the market-hours database (holidays, early closes);
-  one slice per in-session minute, at the bar's end;
+  one slice per in-session minute, at the bar's end; with ``add_equity(...,
+  extended_market_hours=True)`` also one per pre- and post-market minute of the equity (from its
+  first bar on: LEAN calls ``on_data`` only with data), without option chains: options trade in
+  the regular session only (``harness.replay_market``);
 - the option universe is selected once a day from the day's universe file through the
   algorithm's filter (``Option.set_filter``), then only the selected (and held) contracts are
   read; a contract joins ``slice.option_chains`` from its first bar on (fill-forward after);
@@ -40,6 +43,8 @@ from harness.lean_symbols import Symbol
 from harness.market_hours import ExchangeHours
 from harness.qc_algorithm import QCAlgorithm
 from harness.replay_market import ReplayMarket
+
+MINUTE = timedelta(minutes=1)
 
 
 class ReplayEngine(HarnessEngine):
@@ -79,26 +84,30 @@ class ReplayEngine(HarnessEngine):
         multiplier, tick = self.data.symbol_properties("usa", security_type, ticker)
         return SymbolProperties(contract_multiplier=multiplier, minimum_price_variation=tick)
 
-    def add_equity(self, ticker: str) -> Equity:
+    def add_equity(self, ticker: str, extended_market_hours: bool = False) -> Equity:
         symbol = Symbol._create_equity(ticker.upper())
         if self._replay is None:
             if not self.data.has_equity(ticker):
                 self.write_log("WARNING", self.algorithm.time,
                                f"no minute data for {ticker} in {self.data.root}: the run will have no prices")
-            self._replay = ReplayMarket(self.data, symbol, self.equity_hours)
+            self._replay = ReplayMarket(self.data, symbol, self.equity_hours, self.option_hours)
             market = self._replay
             model = LeanPriceModel.from_data_folder(self.data, ticker, self.option_hours, self.equity_hours)
             self.greeks = LazyGreeks(model, lambda i: market.listed[i].symbol, market.in_chain, market.price,
                                      lambda: market.spot, lambda s: s in self.algorithm.securities)
         elif self._replay.underlying != symbol:
             raise NotImplementedError("The LEAN-data harness replays one underlying per algorithm")
+        if extended_market_hours:  # one more subscription of the equity, with extended hours
+            self._replay.extended = True
         existing = self.algorithm.securities.get(symbol)
         if isinstance(existing, Equity):
+            existing._extended_market_hours |= extended_market_hours
             return existing
         market = self._replay
         equity = Equity(symbol, self._properties("equity", ticker), lambda: market.quote(symbol),
                         price=lambda: market.price(symbol))
         equity._hours = self.equity_hours
+        equity._extended_market_hours = extended_market_hours
         self.algorithm.securities[symbol] = equity
         return equity
 
@@ -185,20 +194,35 @@ class ReplayEngine(HarnessEngine):
         for n, day in enumerate(days, start=1):
             market.start_day(day)
             self.greeks.attach(market.book)
-            open_at = self.equity_hours.market_open(day)
-            if open_at is not None:
+            open_at = self.option_hours.market_open(day)
+            times = market.minute_times()
+            exercised = open_at is None
+            if not exercised and (not times or times[0] > open_at):  # regular hours: at the open
                 algorithm._time = open_at
                 self.brokerage.exercise_delisted(day, self.option_hours)
+                exercised = True
+            elif times:
+                algorithm._time = times[0] - MINUTE
             self._select_universe(day)
             self._flush_warnings()
             firings = algorithm.schedule._due_on(day)
             next_firing = 0
             chains = OptionChains()
             known = -1
-            for now in market.minute_times():
+            for now in times:
+                if not exercised and now > open_at:  # extended hours: delisted at the open all the same
+                    algorithm._time = open_at
+                    self.brokerage.exercise_delisted(day, self.option_hours)
+                    exercised = True
                 algorithm._time = now
                 market.advance(now)
                 self.greeks.new_step(now)
+                if not self.option_hours.is_open(now - MINUTE):  # a pre/post-market bar: equity only
+                    bars = self._bars(now)
+                    if bars:
+                        next_firing = self._slice(now, firings, next_firing, Slice(now, OptionChains(), bars))
+                        self._flush_warnings()
+                    continue
                 live = len(market.in_chain())
                 if live != known:
                     chains, known = self._chains_at(now), live

@@ -10,7 +10,18 @@
   bar opens and fills at the bar's bid/ask close (a known approximation).
 - A market order placed while the exchange is closed (before the open, after the close and at
   the closing bar's end itself: sessions are [open, close)) becomes a market-on-open order
-  [QCAlgorithm.Trading.cs MarketOrder].
+  [QCAlgorithm.Trading.cs MarketOrder: ``security.Exchange.ExchangeOpen`` is the regular session],
+  also during the pre- and post-market of an equity subscribed with extended hours.
+- Market on open fills on the first bar that starts in the regular session (09:30-09:31 at
+  09:31, never on a pre-market bar); an equity at that trade bar's open [EquityFillModel.cs
+  MarketOnOpenFill].
+- Limit orders [FillModel.cs LimitFill, EquityFillModel.cs LimitFill, IsExchangeOpen]: looked at
+  only while the exchange is open, in its extended hours when the security's subscription has
+  them (an equity added with ``extended_market_hours=True``), or while its last bar (ending now)
+  was; never on a bar that ended at or before the order (stale). An equity's limit fills on its
+  trade bar: a buy when Low < limit, at the limit or at the Open when the bar opened below it (a
+  sell mirrored). Options never have extended hours. Combo limits check only staleness
+  (FillModel.ComboLimitFill): outside the options' session their last bar is the close's.
 
 The synthetic market has no exchange hours: none of these time rules apply there.
 """
@@ -18,13 +29,15 @@ The synthetic market has no exchange hours: none of these time rules apply there
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from harness.lean_enums import OrderType
 from harness.lean_orders import MarketOnCloseOrder, Order, OrderTicket
 from harness.lean_securities import SecurityManager
 from harness.lean_symbols import Symbol
+
+MINUTE = timedelta(minutes=1)
 
 
 class SessionOrders:
@@ -108,8 +121,48 @@ class SessionOrders:
     def _work_market_on_open(self, order: Order) -> None:
         hours = self._hours(order.symbol)
         now = self._clock()
-        if hours is None or now <= order.time or not hours.is_open(now):
-            return  # never on the bar it was placed in; only while the regular session is open
+        if hours is None or now <= order.time or self._bar_end(order.symbol) != now or not hours.is_open(now - MINUTE):
+            return  # never on the bar it was placed in; only on a bar of the regular session
         if hours.is_open(order.time) and order.time.date() == now.date():
             return  # placed during the session: wait for the next day's open
-        self._fill_with_script(order, self._side_price(order))
+        bar = self._equity_trade_bar(order.symbol)
+        self._fill_with_script(order, self._side_price(order) if bar is None else bar[0])
+
+    # -- the fill models' exchange-hours and staleness checks ---------------------------------
+    def _equity_trade_bar(self, symbol: Symbol) -> tuple[float, ...] | None:
+        """(open, high, low, close, volume) of the equity's current trade bar on LEAN data."""
+        market = self._market()
+        if symbol != getattr(market, "underlying", None) or not hasattr(market, "equity_bar"):
+            return None
+        return market.equity_bar()
+
+    def _bar_end(self, symbol: Symbol) -> datetime | None:
+        """End time of the security's last bar on LEAN data (None on the synthetic market)."""
+        market = self._market()
+        if not hasattr(market, "option_bar_end"):
+            return None
+        if symbol == market.underlying:
+            start = market.equity_bar_start()
+            return None if start is None else start + MINUTE
+        return market.option_bar_end()
+
+    def _limit_may_fill(self, order: Order) -> bool:
+        """FillModel.IsExchangeOpen(asset, subscription's extended hours) and the stale-data check
+        of LimitFill (``prices.EndTime <= order.Time``: no fill)."""
+        hours = self._hours(order.symbol)
+        bar_end = self._bar_end(order.symbol)
+        if hours is None or bar_end is None:
+            return True
+        now = self._clock()
+        extended = getattr(self._securities[order.symbol], "_extended_market_hours", False)
+        exchange_open = hours.is_open(now, extended) or (now <= bar_end and hours.is_open(bar_end - MINUTE, extended))
+        return exchange_open and bar_end > order.time
+
+    def _combo_may_fill(self, legs: list[Order]) -> bool:
+        """FillModel.ComboLimitFill/ComboLegLimitFill's stale-data check: no leg's bar older than
+        the order (``prices.EndTime < order.Time``)."""
+        for leg in legs:
+            bar_end = self._bar_end(leg.symbol)
+            if bar_end is not None and bar_end < leg.time:
+                return False
+        return True
