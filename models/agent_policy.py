@@ -23,12 +23,13 @@ from enum import StrEnum
 from typing import Any
 
 from models.exceptions import ConfigurationError
+from models.trading_state import STATE_NAMES, TradingState
 
 AGENT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 ACTIONS = ("open", "close", "roll")
-HALTED_STATES = frozenset({"halted", "tripped"})
-REDUCING_STATES = frozenset({"reducing", "reduce_only"})
+HALTED_STATES = frozenset(name for name, state in STATE_NAMES.items() if state is TradingState.HALTED)
+REDUCING_STATES = frozenset(name for name, state in STATE_NAMES.items() if state is TradingState.REDUCING)
 DEFAULT_PROPOSAL_TTL_SECONDS = 120.0
 
 

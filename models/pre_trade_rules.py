@@ -335,16 +335,26 @@ def _get(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any
     return value
 
 
+def _finite(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"gateway context: {what} is out of range") from None
+    if not math.isfinite(number):
+        raise ValueError(f"gateway context: {what} is not finite")
+    return number
+
+
 def _number(doc: Mapping[str, Any], key: str) -> float:
     value = doc.get(key)
     if value is None:
         return math.nan  # written for a non-finite figure: fails the checks that need it
-    return float(_get(doc, key, (int, float)))
+    return _finite(_get(doc, key, (int, float)), key)
 
 
 def _count(doc: Mapping[str, Any], key: str) -> int:
     value = _get(doc, key, int)
-    if value < 0:
+    if not 0 <= value <= 10**9:
         raise ValueError(f"gateway context: {key} must be >= 0, got {value!r}")
     return value
 
@@ -354,6 +364,8 @@ def _map(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> dic
     for name, value in raw.items():
         if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, kind):
             raise ValueError(f"gateway context: {key}[{name!r}] is {value!r}")
+        if isinstance(value, int | float):
+            _finite(value, f"{key}[{name!r}]")
     return dict(raw)
 
 
@@ -370,6 +382,8 @@ def context_from_dict(doc: Any) -> PreTradeContext:
         recent = [datetime.fromisoformat(t) for t in raw_recent]
     except ValueError as exc:
         raise ValueError(f"gateway context: {exc}") from exc
+    if any((t.tzinfo is None) != (now.tzinfo is None) for t in recent):
+        raise ValueError("gateway context: recent_order_times and now mix naive and time-zone-aware times")
     return PreTradeContext(
         now=now, portfolio_value=_number(doc, "portfolio_value"), positions=_map(doc, "positions", int),
         prices=_map(doc, "prices", (int, float)), multipliers=_map(doc, "multipliers", (int, float)),

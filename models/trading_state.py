@@ -20,6 +20,9 @@ class TradingState(StrEnum):
 
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+# the names a snapshot or a person may use for each state (older snapshots: tripped, reduce_only)
+STATE_NAMES = {"active": TradingState.ACTIVE, "reducing": TradingState.REDUCING, "reduce_only": TradingState.REDUCING,
+               "halted": TradingState.HALTED, "tripped": TradingState.HALTED}
 
 
 def permits(state: TradingState, reduces_exposure: bool, is_cancel: bool,

@@ -29,6 +29,7 @@ class Evaluation:
     adds_exposure: bool
     preview: dict[str, Any] = field(default_factory=dict)
     premium_at_risk: float | None = None
+    doubts: list[str] = field(default_factory=list)  # a person decides, whatever the agent's budget
 
     def as_dict(self) -> dict[str, Any]:
         return {"passed": not self.violations, "violations": self.violations, "warnings": self.warnings,
@@ -66,4 +67,4 @@ def evaluate(order: OrderSpec, snapshot: StateSnapshot | None, snapshot_status: 
     preview, premium = _preview(order, snapshot, run)
     if preview["dollar_delta_after"] is None:
         warnings.append("Greeks after the order unknown: the snapshot holds no Greeks for this contract")
-    return Evaluation(violations, warnings, state, adding, preview, premium)
+    return Evaluation(violations, warnings, state, adding, preview, premium, list(run.doubts))

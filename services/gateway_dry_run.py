@@ -41,7 +41,7 @@ from models.pre_trade_rules import (
     open_positions_change,
 )
 from models.risk_limits import RiskLimits
-from models.trading_state import TradingState
+from models.trading_state import STATE_NAMES, TradingState
 from utils.object_store_schema import StateSnapshot
 from utils.order_inbox import OrderSpec
 
@@ -65,6 +65,9 @@ class DryRun:
     price: float | None = None  # per contract: the snapshot's mid, else the limit price, else the mark
     multiplier: float = DEFAULT_MULTIPLIER
     after: dict[str, float | None] = field(default_factory=dict)  # the exposure if it filled (preview)
+    # why a person, not an agent's budget, should decide: the verdict rests on guesses (an unreadable
+    # context or limits, the agent's own price, limits left unchecked)
+    doubts: list[str] = field(default_factory=list)
     headroom: dict[str, float | None] = field(default_factory=dict)  # limit minus |after| per limit
 
     @property
@@ -132,7 +135,7 @@ def _rate(snapshot: StateSnapshot) -> float:
 
 
 def _estimate(symbol: str, contract: Contract, order: OrderSpec, snapshot: StateSnapshot,
-              ctx: PreTradeContext, notes: list[str]) -> PreTradeContext:
+              ctx: PreTradeContext, notes: list[str], doubts: list[str]) -> PreTradeContext:
     """The context with the order's contract priced and its Greeks estimated where it lacked them."""
     prices, multipliers = dict(ctx.prices), dict(ctx.multipliers)
     deltas, vegas = dict(ctx.dollar_delta_per_contract), dict(ctx.vega_per_contract)
@@ -144,6 +147,8 @@ def _estimate(symbol: str, contract: Contract, order: OrderSpec, snapshot: State
         multipliers[symbol] = same_underlying[0] if same_underlying else DEFAULT_MULTIPLIER
         notes.append(f"multiplier {multipliers[symbol]:g} assumed for {symbol}")
     spot = snapshot.underlying_price
+    if symbol in ctx.positions or symbol in ctx.pending:
+        return replace(ctx, multipliers=multipliers)  # held or working: the gateway's own figures, as they are
     if symbol not in prices and row is not None and row.mark:
         prices[symbol] = row.mark  # the chain slice's mid, as the gateway prices from the mid
     if row is not None and row.delta is not None and row.vega is not None and spot and spot > 0:
@@ -154,6 +159,8 @@ def _estimate(symbol: str, contract: Contract, order: OrderSpec, snapshot: State
         if price is not None and math.isfinite(price) and price > 0:
             prices[symbol] = price
             notes.append(f"price {price:g} of {symbol} from the {'limit' if order.limit_price else 'mark'}")
+            if order.limit_price is not None:
+                doubts.append(f"{symbol} is priced at the order's own limit {price:g} (not in the snapshot)")
     price = prices.get(symbol)
     if (symbol not in deltas or symbol not in vegas) and price is not None and spot and spot > 0:
         years = max(contract[3].toordinal() - ctx.now.toordinal(), 0) / 365.0
@@ -165,10 +172,6 @@ def _estimate(symbol: str, contract: Contract, order: OrderSpec, snapshot: State
     underlyings = {**ctx.underlyings, symbol: contract[0]}
     return replace(ctx, prices=prices, multipliers=multipliers, dollar_delta_per_contract=deltas,
                    vega_per_contract=vegas, underlyings=underlyings)
-
-
-STATES = {"active": TradingState.ACTIVE, "reducing": TradingState.REDUCING, "reduce_only": TradingState.REDUCING,
-          "halted": TradingState.HALTED, "tripped": TradingState.HALTED}
 
 
 def _figure(value: Any, default: float) -> float:
@@ -200,33 +203,38 @@ def rebuilt_context(snapshot: StateSnapshot, state: str) -> PreTradeContext:
         vega_per_contract={p.symbol: p.vega * p.multiplier for p in open_positions if p.vega is not None},
         session_start_equity=_figure(breaker.get("session_start_equity"), equity),
         equity_high_watermark=_figure(breaker.get("high_watermark"), equity),
-        trading_state=STATES.get(state, TradingState.ACTIVE),
+        trading_state=STATE_NAMES.get(state, TradingState.ACTIVE),
         underlyings={p.symbol: p.underlying for p in open_positions},
         pending=pending, working_symbols=frozenset(pending))
 
 
-def snapshot_context(snapshot: StateSnapshot, state: str, notes: list[str]) -> PreTradeContext:
+def snapshot_context(snapshot: StateSnapshot, state: str, doubts: list[str]) -> PreTradeContext:
     """The gateway context the algorithm published in the snapshot, else one rebuilt from it (noted)."""
     raw = snapshot.risk.get(CONTEXT_KEY)
     if raw is not None:
         try:
             return context_from_dict(raw)
-        except ValueError as exc:
-            notes.append(f"the snapshot's gateway context is unreadable ({exc}): rebuilt from its positions")
+        except (ValueError, TypeError, OverflowError) as exc:
+            doubts.append(f"the snapshot's gateway context is unreadable ({exc}): rebuilt from its positions")
     else:
-        notes.append("the snapshot has no gateway context (an older algorithm): rebuilt from its positions")
-    return rebuilt_context(snapshot, state)
+        doubts.append("the snapshot has no gateway context (an older algorithm): rebuilt from its positions")
+    if state not in STATE_NAMES:
+        doubts.append(f"trading state {state!r} unknown: checked as active")
+    try:
+        return rebuilt_context(snapshot, state)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"the snapshot cannot be checked: {exc}") from exc
 
 
-def snapshot_limits(snapshot: StateSnapshot, notes: list[str]) -> RiskLimits:
+def snapshot_limits(snapshot: StateSnapshot, doubts: list[str]) -> RiskLimits:
     """The limits in force: the snapshot's ``risk.limits``, else its ``risk_*`` parameters, else defaults."""
     raw = snapshot.risk.get("limits")
     try:
         if isinstance(raw, Mapping):
             return RiskLimits.from_dict(raw)
         return RiskLimits.from_parameters(snapshot.parameters.get, environ={})
-    except ValueError as exc:
-        notes.append(f"the snapshot's risk limits are unreadable ({exc}): the defaults were used")
+    except (ValueError, TypeError, OverflowError) as exc:
+        doubts.append(f"the snapshot's risk limits are unreadable ({exc}): the defaults were used")
         return RiskLimits()
 
 
@@ -235,14 +243,15 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str, legs: Sequenc
     the snapshot reports, services/risk_precheck.py ``trading_state``). With ``legs`` (a roll's other
     leg) all are checked as ONE unit, as the gateway checks a combo order's legs."""
     notes: list[str] = []
-    ctx = snapshot_context(snapshot, state, notes)
-    limits = snapshot_limits(snapshot, notes)
+    doubts: list[str] = []
+    ctx = snapshot_context(snapshot, state, doubts)
+    limits = snapshot_limits(snapshot, doubts)
     requests: list[OrderRequest] = []
     for spec in (order, *legs):
         wanted: Contract = (spec.underlying, spec.right, spec.strike, spec.expiry)
         known = _known_contracts(snapshot, ctx, notes)
         symbol = next((s for s, c in known if _same(c, wanted)), None) or osi_symbol(wanted)
-        ctx = _estimate(symbol, wanted, spec, snapshot, ctx, notes)
+        ctx = _estimate(symbol, wanted, spec, snapshot, ctx, notes, doubts)
         requests.append(OrderRequest(f"dry-run-{len(requests)}", symbol,
                                      spec.quantity if spec.side == "buy" else -spec.quantity, OrderPurpose.EXTERNAL,
                                      OrderKind.LIMIT if spec.order_type == "limit" else OrderKind.MARKET,
@@ -250,8 +259,11 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str, legs: Sequenc
     result = evaluate(requests, ctx, limits)
     net = net_legs(requests)
     unchecked: list[str] = []
+    # what the snapshot could not price or estimate is left to the gateway's live quote, except for a
+    # contract the gateway holds or works: its own figures stand, and without them it fails closed
+    guessed = [symbol for symbol in net if symbol not in ctx.positions and symbol not in ctx.pending]
     if not result.reduces_exposure:
-        unpriced = [symbol for symbol in net if symbol not in ctx.prices]
+        unpriced = [symbol for symbol in guessed if symbol not in ctx.prices]
         if unpriced:
             unchecked = sorted(_NEEDS_PRICE)
             notes.append(f"no price for {', '.join(unpriced)} in the snapshot (market order): value, size and "
@@ -259,7 +271,7 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str, legs: Sequenc
         else:
             unchecked = [name.value for name, known in ((CheckName.DOLLAR_DELTA, ctx.dollar_delta_per_contract),
                                                         (CheckName.VEGA, ctx.vega_per_contract))
-                         if any(symbol not in known for symbol in net)]
+                         if any(symbol not in known for symbol in guessed)]
             if unchecked:
                 notes.append("no Greek estimate for a contract (no volatility reproduces its price): "
                              f"{' and '.join(unchecked)} limits are left to the gateway's live quote")
@@ -270,8 +282,11 @@ def dry_run(order: OrderSpec, snapshot: StateSnapshot, state: str, legs: Sequenc
                                          ("max_open_positions", "open_positions", float(limits.max_open_positions)),
                                          ("max_abs_dollar_delta", "dollar_delta", limits.max_abs_dollar_delta),
                                          ("max_abs_vega", "vega", limits.max_abs_vega))}
-    return DryRun(result, symbol, quantity, notes, unchecked, ctx.prices.get(symbol),
-                  ctx.multipliers.get(symbol, DEFAULT_MULTIPLIER), after, headroom)
+    if unchecked:
+        doubts.append(f"limits not checked on the snapshot: {', '.join(unchecked)}")
+    return DryRun(result, symbol, quantity, notes=doubts + notes, unchecked=unchecked, price=ctx.prices.get(symbol),
+                  multiplier=ctx.multipliers.get(symbol, DEFAULT_MULTIPLIER), after=after, headroom=headroom,
+                  doubts=doubts)
 
 
 def _after(symbol: str, net: Mapping[str, int], ctx: PreTradeContext) -> dict[str, float | None]:

@@ -120,6 +120,7 @@ def propose(runtime: McpRuntime, agent: AgentSpec, kind: str, order: OrderSpec,
         with runtime.proposals.budget_lock(agent.name):  # two proposals at once cannot both take the last order
             beyond = _beyond_budget(runtime, agent, proposal, any(c.premium_at_risk is None and c.adds_exposure
                                                                    for c in checks))
+            beyond += [f"a person decides: {doubt}" for doubt in combined.doubts]
             if not beyond:
                 runtime.proposals.decide(proposal, APPROVED, f"budget:{agent.name}", now, proposal.digest,
                                          extra={"premium_at_risk": premium})

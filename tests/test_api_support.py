@@ -13,7 +13,18 @@ from typing import Any
 
 from api.app import create_app
 from api.settings import ApiSettings, load_settings
-from utils.object_store_schema import STATE_KEY, EquitySummary, PositionSnapshot, StateSnapshot, parse_state_snapshot
+from models.pre_trade_rules import context_to_dict
+from services.gateway_dry_run import rebuilt_context
+from services.risk_precheck import trading_state
+from utils.object_store_schema import (
+    STATE_KEY,
+    ChainContract,
+    EquitySummary,
+    OptionChainSlice,
+    PositionSnapshot,
+    StateSnapshot,
+    parse_state_snapshot,
+)
 from utils.order_inbox import INBOX_PREFIX, INBOX_TMP_PREFIX
 
 with warnings.catch_warnings():
@@ -75,15 +86,32 @@ def make_position(position_id: str = "P00001", **changes: Any) -> PositionSnapsh
     return replace(position, **changes)
 
 
+# the chain slice a current algorithm publishes (execution/session/chain_slice.py): the contracts the tests trade
+CHAIN = [ChainContract(f"GOOG  160115C00{strike}000", "call", float(strike), "2016-01-15", bid, bid + 0.2, bid + 0.1,
+                       delta, 0.8, 0.3, 900, "market")
+         for strike, bid, delta in ((760, 12.4, 0.45), (770, 8.4, 0.37), (780, 5.4, 0.29))] + [
+         ChainContract("GOOG  160122P00720000", "put", 720.0, "2016-01-22", 9.9, 10.1, 10.0, -0.3, 0.5, 0.25, 700,
+                       "market")]
+
+
 def make_snapshot(risk: dict[str, Any] | None = None, positions: list[PositionSnapshot] | None = None,
-                  underlying_price: float = 750.5, parameters: dict[str, str] | None = None) -> StateSnapshot:
-    return StateSnapshot(
+                  underlying_price: float = 750.5, parameters: dict[str, str] | None = None,
+                  published: bool = True) -> StateSnapshot:
+    """A snapshot as a current algorithm writes it: with its chain slice and, unless ``published`` is
+    False (an older algorithm) or ``risk`` brings its own, the gateway context of its positions."""
+    snapshot = StateSnapshot(
         algorithm_time=datetime(2015, 12, 23, 15, 0, tzinfo=UTC), mode="backtest", ticker="GOOG",
         underlying_price=underlying_price, equity=EquitySummary(100_230.0, 102_228.0, 230.0, 2.0),
         positions=[make_position()] if positions is None else positions, counters={"fills": 1},
         parameters={"ticker": "GOOG"} if parameters is None else parameters,
         portfolio_greeks={"delta": -0.6, "dollar_delta": -9000.0, "vega": 1.0},
-        risk={"reduce_only": False, "entries_suspended": False} if risk is None else risk)
+        risk={"reduce_only": False, "entries_suspended": False} if risk is None else dict(risk),
+        option_chain=OptionChainSlice(datetime(2015, 12, 23, 15, 0, tzinfo=UTC), underlying_price, list(CHAIN),
+                                      len(CHAIN)))
+    if published and "gateway_context" not in snapshot.risk:
+        context = rebuilt_context(snapshot, trading_state(snapshot))
+        snapshot.risk["gateway_context"] = context_to_dict(context)
+    return snapshot
 
 
 def write_snapshot(storage: Path, snapshot: StateSnapshot | None = None, text: str | None = None) -> Path:

@@ -50,3 +50,11 @@ def test_main_py_trades_the_same_with_and_without_the_filter_and_reads_far_fewer
         assert getattr(filtered.result, field) == getattr(every.result, field), field
     assert filtered.result.start == date(2015, 12, 23) and filtered.result.orders > 0
     assert filtered.engine.greeks.evaluated * 5 < every.engine.greeks.evaluated
+
+
+def test_the_filter_is_off_while_a_roll_reads_the_chain(monkeypatch: Any) -> None:
+    bot, _ = make_bot()
+    assert bot.candidate_filter(NOW) is not None
+    monkeypatch.setattr(bot.rolls, "wants_chain", lambda now: now == NOW)  # a roll is due now: it needs every expiry
+    assert bot.candidate_filter(NOW) is None
+    assert bot.candidate_filter(NOW + timedelta(minutes=1)) is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,13 @@ from services.risk_precheck import precheck, trading_state
 from tests.test_api_support import make_position, make_snapshot
 from tests.test_money_path_faults import P650, new_bot, short_two, working_roll
 from tests.test_trading_bot import EXPIRY, NOW, candidates, fill
-from utils.object_store_schema import ChainContract, OptionChainSlice, StateSnapshot, parse_state_snapshot
+from utils.object_store_schema import (
+    ChainContract,
+    OptionChainSlice,
+    SnapshotFormatError,
+    StateSnapshot,
+    parse_state_snapshot,
+)
 from utils.order_inbox import OrderSpec
 
 
@@ -151,7 +158,8 @@ def test_a_held_lean_symbol_is_found_by_its_terms() -> None:
 
 
 def test_a_price_no_volatility_reproduces_leaves_the_greek_limits_to_the_gateway() -> None:
-    snapshot = make_snapshot(underlying_price=777.0)  # the 760 call is 17 in the money; 12.5 is below intrinsic
+    snapshot = replace(make_snapshot(underlying_price=777.0), option_chain=None)  # the 760 call is 17 in the money;
+    # 12.5 is below intrinsic and the snapshot has no chain slice to price it
     checked = precheck(spec(760.0, "buy", 1, 12.5, right="call", expiry=date(2016, 1, 15)), snapshot, "fresh")
     assert checked.dry_run is not None and checked.dry_run.unchecked == ["dollar_delta", "vega"]
     assert not checked.violations and any("no Greek estimate" in w for w in checked.warnings)
@@ -183,3 +191,52 @@ def test_a_rolls_legs_are_checked_as_one_unit_as_the_gateway_checks_a_combo() ->
     rolled = precheck(close, snapshot, "fresh", legs=(open_new,))
     assert rolled.dry_run is not None and not rolled.violations, rolled.violations
     assert rolled.dry_run.symbol == "P700" and rolled.dry_run.after["position"] == 0
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("portfolio_value", 10**400), ("prices", {"P700": 10**400}), ("positions", {"P700": [1]}),
+    ("recent_order_times", ["2016-01-04T09:59:00+00:00"]), ("open_positions", 10**12), ("underlyings", {"P700": 7}),
+    ("trading_state", "sideways"), ("now", "yesterday")])
+def test_hostile_context_content_is_noted_and_never_crashes_the_dry_run(field: str, value: Any) -> None:
+    bot, _ = short_two()
+    snapshot = published(bot)
+    doc = dict(snapshot.risk["gateway_context"])
+    doc[field] = value  # the bot's context has a naive "now": an aware order time mixes the two
+    with pytest.raises(ValueError):
+        context_from_dict(doc)
+    hostile = replace(snapshot, risk={**snapshot.risk, "gateway_context": doc})
+    checked = precheck(spec(650.0, "sell", 1, 2.1), hostile, "fresh")
+    assert checked.dry_run is not None and any("unreadable" in d for d in checked.dry_run.doubts)
+
+
+def test_hostile_limits_are_a_doubt_not_a_crash() -> None:
+    bot, _ = short_two()
+    snapshot = published(bot)
+    hostile = replace(snapshot, risk={**snapshot.risk, "limits": {"max_open_positions": 10**400}})
+    checked = precheck(spec(650.0, "sell", 1, 2.1), hostile, "fresh")
+    assert checked.dry_run is not None and any("limits are unreadable" in d for d in checked.dry_run.doubts)
+
+
+def test_a_snapshot_number_beyond_a_float_is_a_format_error() -> None:
+    text = make_snapshot().to_json().replace('"strike":720.0', '"strike":1' + "0" * 400, 1)
+    with pytest.raises(SnapshotFormatError, match="out of range"):
+        parse_state_snapshot(text)
+
+
+def test_a_person_decides_when_the_verdict_rests_on_the_agents_own_price() -> None:
+    bot, _ = short_two()
+    checked = precheck(spec(650.0, "sell", 10, 0.05), published(bot), "fresh")  # a far-below-mid limit
+    assert checked.dry_run is not None and any("own limit" in d for d in checked.dry_run.doubts)
+    on_chain = precheck(spec(760.0, "buy", 1, 12.5, right="call", expiry=date(2016, 1, 15)), make_snapshot(), "fresh")
+    assert on_chain.dry_run is not None and on_chain.dry_run.doubts == []  # priced by the snapshot's chain slice
+
+
+def test_a_held_contract_keeps_the_gateways_figures_and_is_not_re_estimated() -> None:
+    bot, _ = short_two()
+    snapshot = published(bot)
+    doc = dict(snapshot.risk["gateway_context"])
+    doc["dollar_delta_per_contract"] = {}  # the gateway had no estimate for what it holds: it fails closed
+    blind = replace(snapshot, risk={**snapshot.risk, "gateway_context": doc})
+    held = next(p for p in blind.positions if p.symbol == "P700")
+    more = precheck(spec(held.strike, "sell", 1, 5.1, expiry=date.fromisoformat(held.expiry)), blind, "fresh")
+    assert any(v.startswith("dollar_delta: no dollar_delta estimate for P700") for v in more.violations)

@@ -5,6 +5,7 @@ tool filters them by expiry and |delta|. A snapshot without a chain still parses
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def test_a_snapshot_without_a_chain_still_parses_and_a_chain_round_trips() -> No
 
 
 def test_the_tool_says_when_the_snapshot_has_no_chain(tmp_path: Path, monkeypatch: Any) -> None:
-    with sidecar(tmp_path, monkeypatch, snapshot=make_snapshot()) as server:
+    with sidecar(tmp_path, monkeypatch, snapshot=replace(make_snapshot(), option_chain=None)) as server:
         answer = chain_tool(server.mcp_url, {})
     assert answer["source"] == "positions" and "no option chain" in answer["note"]
     assert [c["symbol"] for c in answer["contracts"]] == ["GOOG  160122P00720000"]

@@ -275,8 +275,16 @@ def _parse_chain(raw: Any) -> OptionChainSlice | None:
 def parse_state_snapshot(text: str | bytes) -> StateSnapshot:
     """Parse and validate a stored state snapshot; raise ``SnapshotFormatError`` if it is not one.
 
-    A torn or half-written file (LEAN writes non-atomically) fails here rather than later.
+    A torn or half-written file (LEAN writes non-atomically) fails here rather than later; so does a
+    number too large for a float (``1e999`` reads as inf, ``10**400`` overflows).
     """
+    try:
+        return _parse_state_snapshot(text)
+    except OverflowError as exc:
+        raise SnapshotFormatError(f"state snapshot: a number is out of range ({exc})") from None
+
+
+def _parse_state_snapshot(text: str | bytes) -> StateSnapshot:
     try:
         doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
