@@ -38,6 +38,7 @@ from harness.lean_enums import (
     Resolution,
     SecurityType,
 )
+from harness.lean_option_strategy import OptionStrategy
 from harness.lean_orders import (
     CashAmount,
     GroupOrderManager,
@@ -66,13 +67,15 @@ from harness.lean_securities import (
 from harness.lean_symbols import SecurityIdentifier, Symbol
 from harness.lean_time import Extensions, SecurityExchange
 from harness.object_store import ObjectStore
+from harness.option_strategies import OptionStrategies
 from harness.qc_algorithm import QCAlgorithm
 from harness.scheduling import DateRules, ScheduleManager, TimeRules
 
 __all__ = [
     "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Extensions", "Greeks",
     "GroupOrderManager", "Leg", "Market", "MarketOnCloseOrder", "ObjectStore", "Option", "OptionChain",
-    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "OptionSymbol", "Order",
+    "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStrategies", "OptionStrategy",
+    "OptionStyle", "OptionSymbol", "Order",
     "OrderDirection", "OrderEvent", "OrderExtensions", "OrderFee", "OrderField", "OrderResponse", "OrderStatus",
     "OrderTicket", "OrderType", "QCAlgorithm", "RegressionTestException", "Resolution", "ScheduleManager",
     "Security", "SecurityExchange", "SecurityHolding", "SecurityIdentifier", "SecurityManager",

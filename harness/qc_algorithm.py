@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from harness.lean_charts import ChartRecorder
 from harness.lean_enums import Resolution
+from harness.lean_option_strategy import OptionStrategy, strategy_legs, strategy_tag
 from harness.lean_orders import Leg, OrderEvent, OrderTicket
 from harness.lean_securities import (
     Equity,
@@ -191,6 +192,28 @@ class QCAlgorithm:
     def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
                      tag: str = "") -> OrderTicket:
         return self._require_engine().brokerage.market_order(_symbol_of(symbol), quantity, tag)
+
+    def order(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str | None = "",
+              order_properties: Any = None) -> Any:
+        """QCAlgorithm.Order [Algorithm/QCAlgorithm.Trading.cs]: a market order, or for an
+        OptionStrategy (GenerateOptionStrategyOrders) one combo market order of its legs (the
+        underlying legs first), each leg's ratio times ``quantity``; a None tag becomes
+        "<strategy name> (<quantity>)"."""
+        if isinstance(symbol, OptionStrategy):
+            legs = strategy_legs(symbol)
+            return self._require_engine().brokerage.combo_order(legs, int(quantity), None,
+                                                               strategy_tag(symbol, int(quantity), tag))
+        return self.market_order(symbol, quantity, asynchronous, tag or "")
+
+    def buy(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str | None = "",
+            order_properties: Any = None) -> Any:
+        """QCAlgorithm.Buy: Order with ``abs(quantity)`` (a symbol or an OptionStrategy)."""
+        return self.order(symbol, abs(quantity), asynchronous, tag, order_properties)
+
+    def sell(self, symbol: Any, quantity: float, asynchronous: bool = False, tag: str | None = "",
+             order_properties: Any = None) -> Any:
+        """QCAlgorithm.Sell: Order with ``-abs(quantity)`` (a symbol or an OptionStrategy)."""
+        return self.order(symbol, -abs(quantity), asynchronous, tag, order_properties)
 
     def market_on_close_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
                               tag: str = "") -> OrderTicket:

@@ -41,6 +41,12 @@ def _pct(value: float, digits: int) -> str:
     return "0%" if rounded == 0 else f"{rounded:.{digits}f}%"
 
 
+def _money(value: float) -> str:
+    """LEAN's equity statistics: the decimal rounded to cents, trailing zeros dropped ("1000000",
+    "952636.6"); ``:g`` would give "1e+06" and cut to six digits."""
+    return f"{_round(value, 2):.2f}".rstrip("0").rstrip(".")
+
+
 def _round(value: float, digits: int) -> float:
     """.NET Math.Round (banker's rounding on the decimal value)."""
     rounded = round(value, digits)
@@ -118,7 +124,7 @@ def lean_statistics(start_equity: float, equity: list[tuple[datetime, float]], f
     stats = {
         "Total Orders": str(total_orders), "Average Win": "0%", "Average Loss": "0%",
         "Compounding Annual Return": "0%", "Drawdown": "0%", "Expectancy": "0",
-        "Start Equity": f"{_round(start_equity, 2):g}", "End Equity": f"{_round(end_equity, 2):g}",
+        "Start Equity": _money(start_equity), "End Equity": _money(end_equity),
         "Net Profit": "0%", "Sharpe Ratio": "0", "Loss Rate": "0%", "Win Rate": "0%",
         "Profit-Loss Ratio": "0", "Total Fees": f"${total_fees:.2f}",
         "Portfolio Turnover": _pct(sum(turnover) / len(turnover) if turnover else 0.0, 2),

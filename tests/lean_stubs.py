@@ -63,6 +63,8 @@ def _read_class(node: ast.ClassDef, module: str) -> StubClass:
             cls.members.add(item.target.id)
         elif isinstance(item, ast.Assign):
             cls.members.update(t.id for t in item.targets if isinstance(t, ast.Name))
+        elif isinstance(item, ast.ClassDef):  # a nested class (OptionStrategy.OptionLegData) is a member
+            cls.members.add(item.name)
     return cls
 
 
