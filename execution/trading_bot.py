@@ -32,7 +32,7 @@ from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
 from execution.rolls.step_order import ROLLS_FIRST
 from execution.session.chain_slice import ChainSliceRecorder
-from execution.session.holdings import Holding, HoldingDecision, Rewind, apply_holdings, plan_holdings
+from execution.session.holdings import Holding, HoldingAction, HoldingDecision, Rewind, apply_holdings, plan_holdings
 from execution.session.reconcile import (
     OpenOrder,
     OrderDecision,
@@ -97,6 +97,7 @@ class TradingBot:
         self._exit_backoff: dict[tuple[str, OrderPurpose], tuple[datetime, TradingState]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.recorder = TradeRecorder(self.counters, self.audit, self.breaker, self.session)
+        self.recorder.on_unmatched_fill = self._flag_unmatched
         self.booking = FillBooking(self.manager, self.recorder, self.audit, broker.contract_multiplier,
                                    self.quotes.get)
         self.underlying_price: float | None = None
@@ -295,6 +296,14 @@ class TradingBot:
 
     def unmatched(self, update: OrderUpdate, reason: str) -> None:
         self.recorder.unmatched(update, reason)
+
+    def _flag_unmatched(self, update: OrderUpdate, reason: str) -> None:
+        """A fill the bot cannot book (an order it did not place, the rest of a fill through zero) is
+        held as a flagged holding, so the ledger, the risk limits and the snapshot see what the account
+        now holds; the bot does not manage it."""
+        self.flagged.append(HoldingDecision(HoldingAction.FLAG, update.symbol, update.fill_quantity, update.fill_price,
+                                            f"fill not booked: {reason}", update.client_id,
+                                            lean_order_id=update.order_id))
 
     def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None:
         """Count, log and audit a fill another component booked (a roll leg)."""

@@ -142,3 +142,14 @@ def test_a_roll_close_leg_filling_late_after_the_repair_closed_the_position_is_b
 
 
 
+
+
+def test_a_fill_the_bot_cannot_book_is_held_as_a_flagged_holding_the_limits_see() -> None:
+    bot, _ = short_two()  # short 2 P700
+    event(bot, 99, None, "P700", OrderState.FILLED, 5, 4.0)  # someone else's order buys 5: the account is long 3
+    assert bot.book.open_for_symbol("P700") is None  # the bot's short is closed by the first 2
+    assert bot.counters["unmatched_events"] == 1
+    assert bot.ledger.held() == {"P700": 3}  # the other 3 are in the ledger: the limits count them
+    saved = parse_state_snapshot(bot.snapshot(NOW, "live").to_json())
+    [flagged] = saved.risk["flagged_holdings"]
+    assert flagged["symbol"] == "P700" and flagged["quantity"] == 3 and flagged["decision"] == "flag"

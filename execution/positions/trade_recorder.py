@@ -4,7 +4,7 @@ match nothing, held contracts without a quote, component failures. The bot decid
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 
 from execution.bot_managed_positions import BotManagedPosition
@@ -12,7 +12,7 @@ from execution.risk.circuit_breaker import CircuitBreaker
 from execution.session.session_state import SessionState
 from models.audit import AuditAction
 from models.market_data import ContractQuote
-from models.orders import OrderRequest, OrderUpdate
+from models.orders import OrderRequest, OrderState, OrderUpdate
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 
@@ -27,6 +27,8 @@ class TradeRecorder:
         self.breaker = breaker
         self.session = session
         self._missing_reported: set[tuple[str, date]] = set()
+        # told of every fill that could not be booked (the bot holds it as a flagged holding)
+        self.on_unmatched_fill: Callable[[OrderUpdate, str], None] | None = None
 
     def report_missing(self, now: datetime, positions: Sequence[BotManagedPosition],
                        quotes: Mapping[str, ContractQuote]) -> None:
@@ -82,6 +84,9 @@ class TradeRecorder:
                        resource_type="order", resource_id=update.client_id or str(update.order_id),
                        reason=reason, metadata={"lean_order_id": update.order_id, "fill_price": update.fill_price,
                                                 "fill_quantity": update.fill_quantity})
+        if self.on_unmatched_fill is not None and update.fill_quantity and update.state in (
+                OrderState.FILLED, OrderState.PARTIALLY_FILLED):
+            self.on_unmatched_fill(update, reason)
 
     def opened(self, position: BotManagedPosition, update: OrderUpdate,
                at_entry: dict[str, float | None] | None = None) -> None:
