@@ -20,9 +20,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from harness.brokerage_host import BrokerageHost
 from harness.lean_enums import OrderStatus, OrderType
 from harness.lean_orders import GroupOrderManager, Leg, Order, OrderEvent, OrderTicket
-from harness.lean_securities import SecurityManager, SecurityPortfolioManager
+from harness.lean_securities import SecurityPortfolioManager
 from harness.lean_symbols import Symbol
 
 
@@ -34,12 +35,10 @@ def round_to_tick(price: float, tick: float) -> float:
     return round(round(price / tick) * tick, 10)
 
 
-class ComboOrders:
+class ComboOrders(BrokerageHost):
     """Mixed into ``HarnessBrokerage``; uses its order book, checks, events and fills."""
 
-    _securities: SecurityManager
     _portfolio: SecurityPortfolioManager
-    _market: Callable[[], Any]
     _emit: Callable[[OrderEvent], None]
     orders: dict[int, Order]
     _next_group: int
@@ -47,29 +46,13 @@ class ComboOrders:
     _limit_may_fill: Callable[[Order], bool]
     _combo_may_fill: Callable[[list[Order]], bool]
 
-    def _pre_check_reason(self, symbol: Symbol, quantity: float) -> str | None:
-        raise NotImplementedError
-
-    def _refused(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str, reason: str) -> OrderTicket:
-        raise NotImplementedError
-
-    def _new_order(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str,
-                   limit: float | None = None) -> Order:
-        raise NotImplementedError
-
     def _invalid_reason(self, order: Order) -> str | None:
         raise NotImplementedError
 
     def _margin_reason(self, orders: list[Order]) -> str | None:
         raise NotImplementedError
 
-    def _submit(self, order: Order) -> None:
-        raise NotImplementedError
-
     def _event(self, order: Order, status: OrderStatus, *args: Any, **kwargs: Any) -> OrderEvent:
-        raise NotImplementedError
-
-    def _ticket(self, order: Order) -> OrderTicket:
         raise NotImplementedError
 
     def _fill_with_script(self, order: Order, price: float) -> None:

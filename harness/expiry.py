@@ -12,19 +12,18 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from harness.brokerage_host import BrokerageHost
 from harness.lean_enums import FINAL_STATUSES, OptionRight, OrderStatus, OrderType, SecurityType
 from harness.lean_orders import Order, OrderEvent
-from harness.lean_securities import SecurityManager, SecurityPortfolioManager
+from harness.lean_securities import SecurityPortfolioManager
 from harness.lean_symbols import Symbol
 from harness.statistics import FillRecord
 
 
-class ExpiryHandling:
+class ExpiryHandling(BrokerageHost):
     """Mixed into ``HarnessBrokerage``; uses its order book, events and fills."""
 
-    _securities: SecurityManager
     _portfolio: SecurityPortfolioManager
-    _market: Callable[[], Any]
     _clock: Callable[[], datetime]
     orders: dict[int, Order]
     fill_count: int
@@ -32,10 +31,6 @@ class ExpiryHandling:
     on_assignment: Callable[[OrderEvent], None] | None
 
     def cancel(self, order_id: int) -> bool:
-        raise NotImplementedError
-
-    def _new_order(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str,
-                   limit: float | None = None) -> Order:
         raise NotImplementedError
 
     def _fill(self, order: Order, quantity: float, price: float, message: str = "",

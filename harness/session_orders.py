@@ -32,37 +32,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness.brokerage_host import BrokerageHost
 from harness.lean_enums import OrderType
 from harness.lean_orders import MarketOnCloseOrder, Order, OrderTicket
-from harness.lean_securities import SecurityManager
 from harness.lean_symbols import Symbol
 
 MINUTE = timedelta(minutes=1)
 
 
-class SessionOrders:
+class SessionOrders(BrokerageHost):
     """Mixed into ``HarnessBrokerage``; uses its order book, checks and fills."""
 
-    _securities: SecurityManager
-    _market: Callable[[], Any]
     _clock: Callable[[], datetime]
     market_close_after: Callable[[datetime], datetime] | None
-
-    def _pre_check_reason(self, symbol: Symbol, quantity: float) -> str | None:
-        raise NotImplementedError
-
-    def _refused(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str, reason: str) -> OrderTicket:
-        raise NotImplementedError
-
-    def _new_order(self, symbol: Symbol, quantity: float, kind: OrderType, tag: str,
-                   limit: float | None = None) -> Order:
-        raise NotImplementedError
-
-    def _submit(self, order: Order) -> None:
-        raise NotImplementedError
-
-    def _ticket(self, order: Order) -> OrderTicket:
-        raise NotImplementedError
 
     def _side_price(self, order: Order) -> float:
         raise NotImplementedError
