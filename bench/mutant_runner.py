@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
@@ -163,6 +163,7 @@ class Coverage:
 class Outcome:
     status: str  # "killed", "timeout", "import", "survived" or "error: ..."
     failed: str = ""  # the first failing test
+    seconds: float = 0.0  # wall time of the run
 
     @property
     def killed(self) -> bool:
@@ -289,7 +290,7 @@ def _outcome(status: int, result: Path) -> Outcome:
 def run_all(runs: Sequence[Run], jobs: int = 1) -> list[Outcome]:
     """Every run, ``jobs`` at a time; a run over its time limit is killed and counts as a timeout."""
     outcomes: dict[int, Outcome] = {}
-    running: dict[int, tuple[int, float, Path]] = {}  # pid -> (index, deadline, result file)
+    running: dict[int, tuple[int, float, Path]] = {}  # pid -> (index, start, result file)
     pending = list(enumerate(runs))
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -297,18 +298,18 @@ def run_all(runs: Sequence[Run], jobs: int = 1) -> list[Outcome]:
                 while pending and len(running) < jobs:
                     index, run = pending.pop(0)
                     result = Path(tmp) / f"{index}.json"
-                    running[_start(run, result)] = (index, time.monotonic() + run.timeout_s, result)
+                    running[_start(run, result)] = (index, time.monotonic(), result)
                 pid, status = os.waitpid(-1, os.WNOHANG)
-                if pid:
-                    index, _, result = running.pop(pid)
-                    outcomes[index] = _outcome(status, result)
+                if pid in running:
+                    index, start, result = running.pop(pid)
+                    outcomes[index] = replace(_outcome(status, result), seconds=time.monotonic() - start)
                     continue
-                for pid, (index, deadline, _) in list(running.items()):
-                    if time.monotonic() > deadline:
+                for pid, (index, start, _) in list(running.items()):
+                    if time.monotonic() - start > runs[index].timeout_s:
                         os.killpg(pid, signal.SIGKILL)
                         os.waitpid(pid, 0)
                         del running[pid]
-                        outcomes[index] = Outcome("timeout")
+                        outcomes[index] = Outcome("timeout", seconds=time.monotonic() - start)
                 time.sleep(0.01)
         finally:
             for pid in running:

@@ -145,9 +145,10 @@ class Score:
         return f"{100.0 * self.killed / max(self.total, 1):.1f}% ({self.killed}/{self.total})"
 
 
-def run_module(module: str, coverage: Coverage, jobs: int, confirmed: dict[str, bool]
+def run_module(module: str, coverage: Coverage, jobs: int, confirmed: dict[str, bool], details: bool = False
                ) -> tuple[Score, list[tuple[Mutant, str]]]:
-    """Score of one module and its survivors, each with why it was not killed."""
+    """Score of one module and its survivors, each with why it was not killed (``details``: print
+    every mutant's outcome, test count and run time)."""
     path = ROOT / module
     found = mutants(path.read_text(encoding="utf-8"))
     selected = [(mutant, text, coverage.tests_for(path, mutant.lines)) for mutant, text in found]
@@ -160,10 +161,13 @@ def run_module(module: str, coverage: Coverage, jobs: int, confirmed: dict[str, 
                                                    for test in unconfirmed], jobs), strict=True):
         confirmed[test] = outcome.status == "survived"
     score, survivors = Score(total=len(found)), []
-    for mutant, _, _ in selected:
+    for mutant, _, tests in selected:
         outcome = by_index.get(mutant.index, Outcome("survived: no test executes it"))
         if outcome.status == "killed" and not confirmed[outcome.failed]:
             outcome = Outcome(f"error: {outcome.failed} fails alone on the unmutated code")
+        if details:
+            print(f"    {module}:{mutant.line} {mutant.change}: {outcome.status} {outcome.failed} "
+                  f"({len(tests)} tests, {outcome.seconds:.1f} s)", flush=True)
         if outcome.killed:
             score.killed += 1
         else:
@@ -174,6 +178,7 @@ def run_module(module: str, coverage: Coverage, jobs: int, confirmed: dict[str, 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.mutate", description="mutation score of the money path")
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at a time (default 1)")
+    parser.add_argument("--details", action="store_true", help="print every mutant's outcome and run time")
     parser.add_argument("modules", nargs="*", help=f"default: {' '.join(TARGETS)}")
     args = parser.parse_args(argv)
     modules: list[str] = args.modules or TARGETS
@@ -186,7 +191,7 @@ def main(argv: list[str]) -> int:
     total, confirmed = Score(), {}
     for module in modules:
         module_started = time.monotonic()
-        score, survivors = run_module(module, coverage, args.jobs, confirmed)
+        score, survivors = run_module(module, coverage, args.jobs, confirmed, args.details)
         total.killed, total.total = total.killed + score.killed, total.total + score.total
         print(f"{module}: {score} in {time.monotonic() - module_started:.0f} s", flush=True)
         for mutant, why in survivors:
