@@ -36,6 +36,7 @@ from api.settings import ApiSettings
 from api.thread_safe_ref import ThreadSafeRef
 from mcp_servers.http_app import mount_mcp
 from models.audit import AuditAction
+from services.agent_runtime import build_runtime
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
@@ -122,7 +123,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for module in (state_routes, audit_routes, order_queue_api, ws_routes, session_routes, dashboard_routes):
         app.include_router(module.build_router(limiter, settings))
     app.include_router(proposal_routes.build_router(limiter, settings))  # issue 16: agents' proposals
-    mount_mcp(app, services)  # issue 16: MCP (streamable HTTP) at /mcp, per-agent tokens
+    # issue 16: agents' proposals (the approval routes above) and MCP at /mcp share one runtime
+    app.state.mcp_runtime = build_runtime(settings.object_store_dir, settings.audit_dir, snapshots=services.snapshots,
+                                          audit=services.audit, queue=services.queue, audit_index=services.audit_index)
+    mount_mcp(app, app.state.mcp_runtime, services.auth_failures, settings.ws_poll_interval_seconds)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

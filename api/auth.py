@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.sessions import SAFE_METHODS, Session, SessionStore, cookie_value, same_origin
 from models.audit import AuditAction
+from services.http_auth import bearer_token, client_address
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 
@@ -56,17 +57,6 @@ class TokenVerifier:
         return hmac.compare_digest(self._expected, _digest(candidate))
 
 
-def bearer_token(authorization: str | None) -> tuple[str | None, str]:
-    """(token, problem) from an Authorization header value."""
-    if authorization is None:
-        return None, "missing"
-    scheme, _, value = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None, "malformed"
-    value = value.strip()
-    return (value or None), ("ok" if value else "empty")
-
-
 class AuthFailures:
     """Logs and audits failed attempts; brakes a client address that keeps failing."""
 
@@ -89,11 +79,6 @@ class AuthFailures:
                         actor="anonymous", actor_type="human", resource_type="api", resource_id=where,
                         reason=reason, ip_address=client, metadata={"channel": channel})
         return None
-
-
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 async def _send_json(send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]]) -> None:

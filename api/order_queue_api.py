@@ -6,7 +6,7 @@ header or ``idempotency_key`` field): a repeated key returns the first request (
 true``), never a second order; the same key with a different payload or for another kind of
 request is 409, and so is the key of a request whose file is unreadable (quarantined). Keys the
 server makes (``auto:``, ``cancel:<id>``) live in their own id namespace. Submissions get an
-advisory risk pre-check against the latest snapshot (api/risk_precheck.py; ``RISK_PRECHECK``).
+advisory risk pre-check against the latest snapshot (services/risk_precheck.py; ``RISK_PRECHECK``).
 Each accepted request is audited (ORDER_SUBMIT / ORDER_CANCEL / MANUAL_INTERVENTION) with the
 actor, the client address and the request id as correlation id *before* the 202 (a halt excepted:
 it is never held back by the audit disk); a replay writes an entry the first attempt could not
@@ -25,8 +25,6 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from slowapi import Limiter
 
-from api.order_queue import IdempotencyConflict, RequestUnreadable
-from api.risk_precheck import adds_exposure, precheck, trading_state
 from api.schemas import (
     ERROR_RESPONSES,
     IDEMPOTENCY_KEY,
@@ -42,6 +40,8 @@ from api.services import Services, services_of
 from api.settings import ApiSettings
 from models.agent_policy import state_refusal
 from models.audit import AuditAction
+from services.order_queue import IdempotencyConflict, RequestUnreadable
+from services.risk_precheck import adds_exposure, precheck, trading_state
 from utils.audit_logger import wall_clock
 from utils.logging_config import get_logger
 from utils.order_inbox import InboxAction, InboxFormatError, InboxRequest, OrderSpec, derive_request_id
@@ -222,7 +222,8 @@ def build_router(limiter: Limiter, settings: ApiSettings) -> APIRouter:
     @reads
     async def list_orders(request: Request, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                           limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                          action: Annotated[Literal["submit", "cancel", "halt", "resume"] | None, Query()] = None,
+                          action: Annotated[Literal["submit", "cancel", "halt", "resume", "roll"] | None,
+                                            Query()] = None,
                           ) -> OrderList:
         queue = services_of(request).queue
         total, items = await anyio.to_thread.run_sync(lambda: queue.page(offset, limit, action))

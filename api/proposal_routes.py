@@ -2,7 +2,7 @@
 ``POST /api/v1/proposals/{id}/approve`` (binds exactly the previewed order: the body names its
 ``order_digest``) and ``.../reject``; ``GET /api/v1/proposals/{id}`` reads one. Expired (410),
 changed (409) and already decided (409, a replay) proposals are refused. The steps live in
-mcp_servers/proposal_service.py; the sidecar token authenticates the person (api/auth.py).
+services/proposal_service.py; the sidecar token authenticates the person (api/auth.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from slowapi import Limiter
 
 from api.schemas import ERROR_RESPONSES
 from api.settings import ApiSettings
-from mcp_servers import proposal_service
-from mcp_servers.proposals import ProposalRefused
-from mcp_servers.runtime import McpRuntime
+from services import proposal_service
+from services.agent_runtime import McpRuntime
+from services.proposals import ProposalRefused
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from api.audit_index import SIDECAR, AuditIndex
 from models.audit import AuditAction
+from services.audit_index import SIDECAR, AuditIndex
 
 MAX_REMEMBERED = 100_000
 

@@ -9,19 +9,19 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
-from api.audit_index import AuditIndex
 from api.auth import AuthFailures, TokenVerifier
 from api.lean_commands import LeanCommandDispatcher
 from api.notifications import Notifier, channels_from_urls
-from api.order_queue import OrderQueue
 from api.request_audit import RequestAudit
 from api.sessions import SessionStore
 from api.settings import ApiSettings
-from api.snapshot_cache import SnapshotCache
 from api.thread_safe_ref import ThreadSafeRef
 from api.ws_broadcaster import Broadcaster
 from api.ws_manager import ConnectionManager
 from api.ws_tickets import TicketStore
+from services.audit_index import AuditIndex
+from services.order_queue import OrderQueue
+from services.snapshot_cache import SnapshotCache
 from utils.audit_logger import AuditLogger, wall_clock
 from utils.audit_sinks import FileAuditSink
 from utils.logging_config import get_logger

@@ -7,12 +7,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from slowapi import Limiter
 
-from api.auth import client_address
 from api.schemas import ERROR_RESPONSES
 from api.services import services_of
 from api.sessions import COOKIE_NAME, cookie_value
 from api.settings import ApiSettings
 from models.audit import AuditAction
+from services.http_auth import client_address
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)

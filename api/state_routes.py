@@ -15,11 +15,11 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from slowapi import Limiter
 
-from api.risk_precheck import trading_state
 from api.schemas import ERROR_RESPONSES, REQUEST_ID, Health, ListEnvelope, StateEnvelope
 from api.services import services_of
 from api.settings import ApiSettings
-from api.snapshot_cache import SnapshotStatus
+from services.risk_precheck import trading_state
+from services.snapshot_cache import SnapshotStatus
 
 GREEK_FIELDS = ("delta", "gamma", "theta", "vega", "rho", "iv", "dollar_delta", "daily_theta_decay",
                 "greeks_source", "greeks_updated_at")

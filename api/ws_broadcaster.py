@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from api.audit_index import AuditIndex
 from api.notifications import Notifier
-from api.snapshot_cache import SnapshotCache, SnapshotStatus
 from api.ws_manager import ConnectionManager
+from services.audit_index import AuditIndex
+from services.snapshot_cache import SnapshotCache, SnapshotStatus
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)

@@ -1,4 +1,4 @@
-"""Benchmark of our Black-Scholes Greeks (execution/positions/greeks.py), printed figures:
+"""Benchmark of our Black-Scholes Greeks (models/option_greeks.py), printed figures:
 
 1. price + 5 Greeks (bs_greeks) for 100,000 random options: µs per option, target <= 0.15 µs.
 2. vectorised implied volatility for the same 100,000 options: µs per option.
@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from execution.positions.greeks import bs_greeks, greeks_from_mid, implied_volatility_vectorised  # noqa: E402
+from models.option_greeks import bs_greeks, greeks_from_mid, implied_volatility_vectorised  # noqa: E402
 
 N = 100_000
 TARGET_US = 0.15

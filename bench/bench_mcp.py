@@ -9,7 +9,10 @@ streamable HTTP:
 - proposal -> inbox: autonomous mode (``propose_order`` within budget until the inbox file exists)
   and manual mode (``POST /api/v1/proposals/{id}/approve`` until the inbox file exists).
 
-The client runs in this process (one core's worth of Python); the figures include its cost.
+The client runs in this process (one core's worth of Python); the figures include its cost. The
+CPU per call of server and client bounds what is reachable: with N calls in flight back to back on
+C cores, a round trip averages at least N x (server + client CPU per call) / C (Little's law), which
+the last figure prints for N = 32 and the machine's cores.
 Usage: ``python bench/bench_mcp.py [--calls 200]``.
 """
 
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -75,6 +79,11 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), to tell the server's cost from the client's."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pct(values: list[float], q: float) -> float:
@@ -143,14 +152,22 @@ def main() -> int:
                 url, base = f"http://127.0.0.1:{port}/mcp", f"http://127.0.0.1:{port}"
                 if mode == "autonomous":
                     one = asyncio.run(round_trips(url, 1, args.calls))
-                    cpu_before = cpu_seconds(server.pid)
+                    cpu_before, client_before = cpu_seconds(server.pid), own_cpu_seconds()
                     many = asyncio.run(round_trips(url, SESSIONS, max(10, args.calls // 8)))
-                    server_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / (len(many) + SESSIONS * 3)
+                    requests = len(many) + SESSIONS * 3
+                    server_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / requests
+                    client_ms = (own_cpu_seconds() - client_before) * 1000 / requests
                     print(f"get_positions, 1 session:   p50 {pct(one, .5):6.2f} ms  p99 {pct(one, .99):6.2f} ms "
                           f"({len(one)} calls)")
                     print(f"get_positions, {SESSIONS} sessions back to back: p50 {pct(many, .5):6.2f} ms  "
                           f"p99 {pct(many, .99):6.2f} ms ({len(many)} calls; goal p99 <= 15 ms)")
-                    print(f"server CPU per MCP request (tool call or session set-up): {server_ms:.2f} ms")
+                    print(f"CPU per MCP request (tool call or session set-up): server {server_ms:.2f} ms, "
+                          f"SDK client {client_ms:.2f} ms")
+                    cores = os.cpu_count() or 1
+                    print(f"floor at {SESSIONS} in flight on {cores} cores (Little's law): mean round trip >= "
+                          f"{SESSIONS} x {server_ms + client_ms:.2f} / {cores} = "
+                          f"{SESSIONS * (server_ms + client_ms) / cores:.1f} ms; server alone (one worker): "
+                          f">= {SESSIONS * server_ms:.1f} ms")
                     paced = asyncio.run(round_trips(url, SESSIONS, 20, rate=PACED_RATE))
                     print(f"get_positions, {SESSIONS} sessions at {PACED_RATE:g} calls/s each: p50 "
                           f"{pct(paced, .5):6.2f} ms  p99 {pct(paced, .99):6.2f} ms ({len(paced)} calls)")

@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from execution.bot_managed_positions import BotManagedPosition  # noqa: E402
-from execution.positions.greeks import bs_greeks  # noqa: E402
 from execution.rolls.roll_rules import should_roll  # noqa: E402
 from execution.rolls.roll_target import RollTarget, find_roll_target  # noqa: E402
 from models.bot_config import Right  # noqa: E402
 from models.market_data import ContractQuote  # noqa: E402
+from models.option_greeks import bs_greeks  # noqa: E402
 from models.roll_config import RollConfig  # noqa: E402
 
 TODAY = date(2016, 1, 4)

@@ -27,10 +27,9 @@ from AlgorithmImports import (
 )
 
 from execution.lean_channels import LeanChannels
-from execution.lean_restore import TAG_PREFIX, Contracts, client_id_of, restore_from_lean
+from execution.lean_restore import TAG_PREFIX, Contracts, FirstSlice, client_id_of, option_contract
 from execution.orders.inbox_consumer import InboxConsumer
 from execution.positions.entry_conditions import closes_of
-from execution.session.state_restore import RestoreReport
 from execution.trading_bot import TradingBot
 from models.audit import AuditAction, new_entry_id
 from models.bot_config import BotConfig, Right
@@ -195,12 +194,10 @@ class LeanBotAdapter:
                                  "parameters": config.as_parameters()})
         self.inbox.recover()
         self._lock = threading.RLock()  # live: order events arrive on LEAN's brokerage thread
-        self._restore_pending = bool(algorithm.live_mode)
-        self.restore_report: RestoreReport | None = None  # what the live restart restored and reconciled
+        self.restart = FirstSlice(bool(algorithm.live_mode))  # live: the restore (its .report), events held back
         if algorithm.live_mode:  # client ids unique per start (a tag LEAN keeps for old orders)
             self.bot.run_id = f"{int(utc_now_of(algorithm).timestamp()) % 10**8:08d}"
 
-    # -- live restart ----------------------------------------------------------------------------
     # -- data ------------------------------------------------------------------------------
     def on_data(self, data: Slice) -> None:
         with self._lock:
@@ -220,16 +217,15 @@ class LeanBotAdapter:
     def _on_data(self, data: Slice) -> None:
         chain: OptionChain | None = None
         try:
-            if self._restore_pending:  # live: LEAN loads the brokerage holdings after initialize()
-                self._restore_pending = False
+            if self.restart.pending:  # live: LEAN loads the brokerage holdings after initialize()
                 contracts = Contracts(self.broker.remember, self.broker.static, self.broker.tickets)
-                self.restore_report = restore_from_lean(self._algorithm, self.bot.restore, self.bot.record_failure,
-                                                        contracts, utc_now_of(self._algorithm))
+                self.restart.restore(self._algorithm, self.bot, contracts, utc_now_of(self._algorithm))
             chain = data.option_chains.get(self._option)
             spot = float(self._algorithm.securities[self._underlying].price)
             held = self._held_quotes(chain)
             candidates = self._candidates(chain) if self.bot.wants_candidates(self._algorithm.time) else None
             self.bot.on_market(self._algorithm.time, spot, held, candidates)
+            self._record_chain(chain, spot, candidates)
         except Exception as exc:
             logger.exception("ON_DATA_FAILED", extra={"time": str(self._algorithm.time)})
             self.bot.record_failure("on_data", exc)
@@ -310,6 +306,13 @@ class LeanBotAdapter:
             return None  # no usable quote: the bot reports the contract as missing (an alert)
         return ContractQuote(known.symbol, known.right, known.strike, known.expiry, bid, ask, known.open_interest)
 
+    def _record_chain(self, chain: OptionChain | None, spot: float, read: list[ContractQuote] | None) -> None:
+        """Every snapshot interval: the chain slice the snapshot carries (the quotes read this slice, if any)."""
+        recorder, now = self.bot.chain_slice, self._algorithm.time
+        if chain is not None and spot > 0 and recorder.due(now):
+            quotes = read if read is not None else self._candidates(chain)
+            recorder.capture(now, utc_now_of(self._algorithm), spot, quotes)
+
     def _candidates(self, chain: OptionChain | None) -> list[ContractQuote]:
         if chain is None:
             return []
@@ -328,6 +331,8 @@ class LeanBotAdapter:
             self._on_order_event(event)
 
     def _on_order_event(self, event: OrderEvent) -> None:
+        if self.restart.hold(event, self._translate):  # before the restore: booked after it
+            return
         before = self._fingerprint()
         try:
             self.bot.on_order_update(self._translate(event))
@@ -345,12 +350,14 @@ class LeanBotAdapter:
         order = self._algorithm.transactions.get_order_by_id(event.order_id)
         client_id = client_id_of(str(order.tag) if order is not None and order.tag else "")
         fee = float(event.order_fee.value.amount) if event.order_fee is not None else 0.0
+        key = self.broker.remember(event.symbol)
+        state = _STATES.get(event.status, OrderState.OTHER)
+        filled = state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED)
         return OrderUpdate(
-            order_id=int(event.order_id), client_id=client_id, symbol=self.broker.remember(event.symbol),
-            state=_STATES.get(event.status, OrderState.OTHER), fill_price=float(event.fill_price),
-            fill_quantity=round(float(event.fill_quantity)), fee=fee,
-            time=self._algorithm.time, is_assignment=bool(event.is_assignment),
-            message=str(event.message or ""))
+            order_id=int(event.order_id), client_id=client_id, symbol=key, state=state,
+            fill_price=float(event.fill_price), fill_quantity=round(float(event.fill_quantity)), fee=fee,
+            time=self._algorithm.time, is_assignment=bool(event.is_assignment), message=str(event.message or ""),
+            contract=option_contract(self.broker.static, event.symbol, key) if filled else None)
 
     # -- state -----------------------------------------------------------------------------
     def save_state(self) -> bool:

@@ -3,6 +3,7 @@ execution/lean_adapter.py; tests implement it with plain Python objects."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from models.bot_config import BotConfig
@@ -14,10 +15,12 @@ if TYPE_CHECKING:  # types only: these modules import ports themselves
     from execution.bot_managed_positions import BotManagedPosition, PositionBook
     from execution.ledger import ExposureLedger
     from execution.orders.order_executor import TrackedOrder
+    from execution.positions.fill_booking import FillOrigin
     from execution.positions.position_manager import PositionManager
     from execution.risk.circuit_breaker import CircuitBreaker
     from execution.risk.order_gateway import OrderGateway
     from execution.risk.slippage_budget import SlippageBudget
+    from execution.rolls.roll_manager import RollManager
 
 
 class BrokerPort(Protocol):
@@ -46,11 +49,14 @@ class BrokerPort(Protocol):
 
 class RequestHandler(Protocol):
     """What the inbox consumer (execution/orders/inbox_consumer.py) needs from the bot: the
-    gateway-bound order entry for people and agents, the breaker and the entry latch."""
+    gateway-bound order entry for people and agents, the roll manager (requested rolls), the
+    breaker and the entry latch."""
 
     config: BotConfig
     audit: AuditLogger
     breaker: CircuitBreaker
+    rolls: RollManager
+    now: datetime | None  # algorithm (exchange) time of the last slice or event
 
     @property
     def entries_suspended(self) -> bool: ...
@@ -90,5 +96,7 @@ class RollHost(Protocol):
     def unmatched(self, update: OrderUpdate, reason: str) -> None: ...
 
     def record_fill(self, update: OrderUpdate, correlation_id: str | None) -> None: ...
+
+    def book_fill(self, update: OrderUpdate, origin: FillOrigin) -> None: ...
 
     def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None: ...

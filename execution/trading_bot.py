@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionBook
+from execution.bot_managed_positions import BotManagedPosition, PositionBook
 from execution.ledger import ExposureLedger
 from execution.orders.order_executor import OrderExecutor, TrackedOrder
 from execution.ports import BrokerPort
 from execution.positions.assignment import Assignments, is_exercise_leg
 from execution.positions.entry_conditions import EntryGate, sized
 from execution.positions.entry_rule import choose_entry
+from execution.positions.fill_booking import FillBooking, FillOrigin
 from execution.positions.position_manager import ExitIntent, PositionManager
 from execution.positions.trade_recorder import TradeRecorder
 from execution.positions.wheel import covered_call_plan
@@ -30,11 +31,21 @@ from execution.risk.risk_context import RiskInputs, build_pre_trade_context
 from execution.risk.slippage_budget import SlippageBudget
 from execution.rolls.roll_manager import RollManager
 from execution.rolls.step_order import ROLLS_FIRST
-from execution.session.reconcile import OpenOrder, PreviousRunOrders, adopt, apply_plan, plan_orders
+from execution.session.chain_slice import ChainSliceRecorder
+from execution.session.holdings import Holding, HoldingDecision, Rewind, apply_holdings, plan_holdings
+from execution.session.reconcile import (
+    OpenOrder,
+    OrderDecision,
+    PreviousRunOrders,
+    adopt,
+    apply_plan,
+    fill_origin,
+    plan_orders,
+)
 from execution.session.session_state import SessionState
 from execution.session.snapshot_builder import SnapshotSources, build_snapshot, describe_working, state_fingerprint
 from execution.session.state_restore import RestoreReport, Shares, restore_state
-from execution.smart_execution import InvalidFillError, WorkingOrder
+from execution.smart_execution import InvalidFillError
 from models.bot_config import BotConfig
 from models.market_data import ContractQuote
 from models.orders import OrderKind, OrderPurpose, OrderRequest, OrderState, OrderUpdate
@@ -72,9 +83,8 @@ class TradingBot:
         self.rolls = RollManager(rolls if rolls is not None else RollConfig(enabled=False), self)
         self.previous_run = PreviousRunOrders()  # a restart's old orders being cancelled (or not ours)
         self.assignments = Assignments(config.assignment_action, self.audit)
-        self.ledger = ExposureLedger(lambda: {**{p.symbol: p.quantity for p in self.book.open_positions()},
-                                              **self.assignments.held()},
-                                     [self.executor.working_legs, self.rolls.working_legs,
+        self.flagged: list[HoldingDecision] = []  # LEAN holdings a restart found and left alone
+        self.ledger = ExposureLedger(self._held, [self.executor.working_legs, self.rolls.working_legs,
                                       self.previous_run.working_legs])
         self.quotes: dict[str, ContractQuote] = {}  # the last quote seen per contract
         self.entry_gate = EntryGate(config, None)  # issue 19; the LEAN adapter gives it the daily history
@@ -87,20 +97,32 @@ class TradingBot:
         self._exit_backoff: dict[tuple[str, OrderPurpose], tuple[datetime, TradingState]] = {}
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.recorder = TradeRecorder(self.counters, self.audit, self.breaker, self.session)
+        self.booking = FillBooking(self.manager, self.recorder, self.audit, broker.contract_multiplier,
+                                   self.quotes.get)
         self.underlying_price: float | None = None
         self.equity_history: list[tuple[datetime, float]] = []
-        self._contracts: dict[str, ContractQuote] = {}  # entry contracts by client id
         self._next_client = 1
         self.run_id = ""  # live: a per-start prefix, so client ids never repeat an earlier run's
+        self.chain_slice = ChainSliceRecorder(timedelta(minutes=config.snapshot_minutes), config.risk_free_rate)
         self._snapshot_sources = SnapshotSources(
             config, self.limits, self.manager.book, self.ledger, self.session, self.counters,
             self.manager.portfolio_greeks, lambda leg: describe_working(leg, self.executor.orders),
             lambda: self.gateway.rejections,
-            lambda: [s.as_dict() for s in self.assignments.stocks.values()])
+            lambda: [s.as_dict() for s in self.assignments.stocks.values()],
+            option_chain=self.chain_slice.current, flagged_holdings=lambda: [d.as_dict() for d in self.flagged],
+            gateway_context=lambda: build_pre_trade_context(self._risk, self.now or self._clock(), (),
+                                                            every_contract=True))
 
     @property
     def book(self) -> PositionBook:
         return self.manager.book
+
+    def _held(self) -> dict[str, int]:
+        """What the account holds: bot-managed positions and shares, and holdings left alone."""
+        held = {p.symbol: p.quantity for p in self.book.open_positions()}
+        for symbol, quantity in [*self.assignments.held().items(), *((d.symbol, d.quantity) for d in self.flagged)]:
+            held[symbol] = held.get(symbol, 0) + quantity
+        return held
 
     def _clock(self) -> datetime:
         moment = self.now or datetime(1970, 1, 1, tzinfo=UTC)
@@ -211,7 +233,7 @@ class TradingBot:
             "delta_source": decision.delta_source, "days_to_expiry": decision.days_to_expiry,
             "bid": quote.bid, "ask": quote.ask})
         client_id = self._client_id()
-        self._contracts[client_id] = quote
+        self.booking.contracts[client_id] = quote
         self.quotes[quote.symbol] = quote
         self._submit(OrderRequest(client_id, quote.symbol, decision.quantity, OrderPurpose.ENTRY,
                                   correlation_id=client_id, expected_price=quote.mid), quote)
@@ -224,31 +246,19 @@ class TradingBot:
     def _submit(self, request: OrderRequest, quote: ContractQuote | None, *, actor: str = "system",
                 actor_type: str = "system", as_given: bool = False) -> TrackedOrder:
         now = self._clock() if self.now is None else self.now
-
-        def submitted() -> None:  # approved by the gateway, about to reach the broker
-            self.counters["orders_submitted"] += 1
-            logger.info("ORDER_SUBMITTED", extra={
-                "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
-                "purpose": request.purpose.value, "position_id": request.position_id, "actor": actor,
-                "order_type": request.kind.value if as_given else self.config.order_style})
-            self.audit.log_order_submit(request.client_id, request.symbol, request.quantity,
-                                        request.kind.value if as_given else self.config.order_style,
-                                        request.purpose.value, limit_price=request.limit_price, actor=actor,
-                                        actor_type=actor_type, correlation_id=request.correlation_id)
-
-        tracked = self.executor.place(request, quote, now, on_approved=submitted, actor=actor, actor_type=actor_type,
-                                      as_given=as_given)
+        order_type = request.kind.value if as_given else self.config.order_style
+        tracked = self.executor.place(  # on_approved: by the gateway, about to reach the broker
+            request, quote, now, on_approved=lambda: self.recorder.order_submitted(request, order_type, actor,
+                                                                                   actor_type),
+            actor=actor, actor_type=actor_type, as_given=as_given)
         if tracked.rejected and not tracked.lean_order_ids:
-            self.counters["risk_rejections"] += 1
-            logger.warning("ORDER_REJECTED", extra={
-                "order_id": request.client_id, "symbol": request.symbol, "reason": tracked.rejection,
-                "purpose": request.purpose.value, "stage": "pre_trade_gateway"})
+            self.recorder.order_refused(request, tracked.rejection)
         return tracked
 
     # -- order events ----------------------------------------------------------------------
     def on_order_update(self, update: OrderUpdate) -> None:
         self.now = update.time
-        self.previous_run.on_update(update)  # an old order's fill is still booked below
+        old = self.previous_run.on_update(update)  # an old order's fill is still booked below
         if self._assignment_event(update) or self.rolls.on_update(update):
             return
         try:
@@ -257,15 +267,21 @@ class TradingBot:
             self.unmatched(update, f"fill refused by the order: {exc}")
             return
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
-            self._apply_fill(update, tracked, None if check is None else check.slippage_pct)
+            self._apply_fill(update, tracked, self._origin(update, tracked, old),
+                             None if check is None else check.slippage_pct)
         elif update.state == OrderState.INVALID:
-            self.counters["orders_rejected"] += 1
-            logger.warning("ORDER_REJECTED", extra={
-                "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
-                "symbol": update.symbol, "reason": update.message})
-            self.audit.log_order_reject(update.client_id or str(update.order_id), update.symbol,
-                                        update.message or "rejected by LEAN",
-                                        correlation_id=tracked.request.correlation_id if tracked else None)
+            self.recorder.order_rejected(update, tracked.request.correlation_id if tracked else None)
+
+    def _origin(self, update: OrderUpdate, tracked: TrackedOrder | None,
+                old: OrderDecision | None) -> FillOrigin | None:
+        """The order of a fill: a previous run's (reconciled at the restart, or known by its bot
+        tag only), this run's, or None: not the bot's."""
+        if old is not None:
+            return fill_origin(old)
+        if tracked is not None:
+            request = tracked.request
+            return FillOrigin(request.client_id, request.purpose.value, request.correlation_id)
+        return None if update.client_id is None else self.previous_run.origin(update.client_id)
 
     def _assignment_event(self, update: OrderUpdate) -> bool:
         """LEAN's exercise model: the option leg at 0, then the shares at the strike (positions/assignment.py)."""
@@ -280,11 +296,13 @@ class TradingBot:
         kind = self.assignments.option_leg(update, position.id)
         closing = min(abs(update.fill_quantity), abs(position.quantity)) * (1 if position.quantity < 0 else -1)
         self.recorder.fill_received(update, None, None)
-        self._book(replace(update, fill_quantity=closing, fill_price=0.0), None, None, None, reason=kind)
+        self.booking.book_part(replace(update, fill_quantity=closing, fill_price=0.0), None, None, None, reason=kind)
         return True
 
     def _close_assigned_shares(self, now: datetime) -> None:
         for stock in self.assignments.due(now):
+            if self.ledger.closing(stock.symbol, stock.quantity):
+                continue  # an order already closes them (a previous run's, until its cancel is confirmed)
             stock.close_sent = True
             tracked = self._submit(OrderRequest(self._client_id(), stock.symbol, -stock.quantity,
                                                 OrderPurpose.ASSIGNMENT, correlation_id=stock.from_position), None)
@@ -298,6 +316,11 @@ class TradingBot:
         """Count, log and audit a fill another component booked (a roll leg)."""
         self.recorder.record_fill(update, correlation_id)
 
+    def book_fill(self, update: OrderUpdate, origin: FillOrigin) -> None:
+        """Count, log and book a fill another component could not book itself (a late roll leg)."""
+        self.recorder.fill_received(update, None, None)
+        self.booking.book(update, origin)
+
     def position_closed(self, position: BotManagedPosition, update: OrderUpdate, reason: str) -> None:
         self.recorder.position_closed(position, update, reason)
 
@@ -305,60 +328,12 @@ class TradingBot:
         """A component raised: stop opening positions until a human looks (fail safe)."""
         self.recorder.record_failure(where, error, self.now)
 
-    def _apply_fill(self, update: OrderUpdate, tracked: TrackedOrder | None, slippage_pct: float | None) -> None:
+    def _apply_fill(self, update: OrderUpdate, tracked: TrackedOrder | None, origin: FillOrigin | None,
+                    slippage_pct: float | None) -> None:
         working = tracked.working if tracked else None
         self.recorder.fill_received(update, working.remaining_quantity if working else 0, slippage_pct)
-        request = tracked.request if tracked else None
-        if self.assignments.apply_fill(update) is not None:
-            return  # shares an assignment delivered, being closed
-        held = self.book.open_for_symbol(update.symbol)
-        if held is not None and held.quantity and (held.quantity > 0) != (update.fill_quantity > 0) \
-                and abs(update.fill_quantity) > abs(held.quantity):
-            # crosses zero: book the part that closes, then the rest as its own fill
-            closing = -held.quantity
-            fee = update.fee * abs(closing) / abs(update.fill_quantity)
-            self._book(replace(update, fill_quantity=closing, fee=fee), request, working, slippage_pct)
-            update = replace(update, fill_quantity=update.fill_quantity - closing, fee=update.fee - fee)
-        self._book(update, request, working, slippage_pct)
-
-    def _book(self, update: OrderUpdate, request: OrderRequest | None, working: WorkingOrder | None,
-              slippage_pct: float | None, reason: str | None = None) -> None:
-        position = self._position_for(update, request)
-        if position is None:
-            return
-        opening = position.quantity == 0
-        try:
-            realized = self.manager.apply_fill(position, update.fill_quantity, update.fill_price, update.fee,
-                                               update.time)
-        except FillRejected as exc:
-            self.unmatched(update, str(exc))
-            return
-        self.audit.log_order_fill(
-            update.client_id or str(update.order_id), update.symbol, update.fill_quantity, update.fill_price,
-            working.filled_quantity if working else update.fill_quantity,
-            working.average_fill_price if working else update.fill_price, update.state.value,
-            slippage_pct=slippage_pct, fee=update.fee, correlation_id=position.correlation_id,
-            is_assignment=update.is_assignment)
-        if opening:
-            contract = self._contracts.get(update.client_id or "")
-            at_entry = {"delta": contract.delta if contract.has_market_greeks else None,
-                        "iv": contract.iv or None, "mid": contract.mid} if contract is not None else None
-            self.recorder.opened(position, update, at_entry)
-        elif realized:
-            logger.info("PNL_REALIZED", extra={"position_id": position.id, "realized": round(realized, 2)})
-        if position.quantity == 0:
-            self.position_closed(position, update, reason or (request.purpose.value if request else "external"))
-
-    def _position_for(self, update: OrderUpdate, request: OrderRequest | None) -> BotManagedPosition | None:
-        position = self.book.open_for_symbol(update.symbol)
-        if position is not None:
-            return position
-        contract = self._contracts.get(request.client_id) if request else None
-        if request is None or not request.purpose.may_open or contract is None:
-            self.unmatched(update, "no bot-managed position or entry order for this fill")
-            return None
-        return self.manager.open_position(contract, self.broker.contract_multiplier(contract.symbol),
-                                          update.time, request.correlation_id)
+        if self.assignments.apply_fill(update) is None:  # else: shares an assignment delivered, being closed
+            self.booking.book(update, origin, working, slippage_pct)
 
     def _covered_all(self) -> dict[str, int]:
         """``covered`` for every open position (once per slice; nothing to add up while no order
@@ -388,7 +363,7 @@ class TradingBot:
                         actor: str, actor_type: str) -> TrackedOrder:
         """Place an order a person or agent queued, through the same gateway as the bot's own."""
         client_id = f"X{request_id}"
-        self._contracts[client_id] = quote
+        self.booking.contracts[client_id] = quote
         self.quotes[quote.symbol] = quote
         request = OrderRequest(client_id, quote.symbol, quantity, OrderPurpose.EXTERNAL,
                                kind=OrderKind.MARKET if limit_price is None else OrderKind.LIMIT,
@@ -401,15 +376,29 @@ class TradingBot:
 
     # -- state -----------------------------------------------------------------------------
     def restore(self, snapshot: StateSnapshot, held: Callable[[PositionSnapshot], int | None], now: datetime,
-                open_orders: Sequence[OpenOrder] = (), shares: Shares | None = None) -> RestoreReport:
+                open_orders: Sequence[OpenOrder] = (), shares: Shares | None = None, *,
+                holdings: Sequence[Holding] | None = None, early: Sequence[OrderUpdate] = ()) -> RestoreReport:
         """Live restart, before anything is sent: positions, shares and the session state from the
-        last snapshot, then the previous run's open orders adopted, cancelled or flagged."""
+        last snapshot; LEAN's other holdings adopted or flagged (``holdings``: all of them); the
+        previous run's open orders adopted, cancelled or flagged; then the order events LEAN sent
+        before this (``early``: already in its holdings and open orders) booked once."""
         self.now = now
-        report = restore_state(self.book, self.session, self.audit, snapshot, held, now, (self.assignments, shares))
+        rewind = Rewind(early)
+        report = restore_state(self.book, self.session, self.audit, snapshot, rewind.lookup(held, lambda p: p.symbol),
+                               now, (self.assignments, rewind.lookup(shares or (lambda _t: None), str)))
+        open_orders = rewind.orders(open_orders)
+        if holdings is not None:
+            managed = {p.symbol: (p.quantity, p.entry_price) for p in self.book.open_positions()}
+            managed.update({s.symbol: (s.quantity, s.cost) for s in self.assignments.stocks.values()})
+            report.holdings = plan_holdings(rewind.holdings(holdings, self.config.ticker), managed,
+                                            snapshot.working_orders, open_orders, self.config.ticker)
+            apply_holdings(report.holdings, now, self.book_fill, self.flagged, self.audit)
         positions = {p.symbol: (p.id, p.quantity) for p in self.book.open_positions()}
         report.orders = plan_orders(open_orders, snapshot.working_orders, positions)
         apply_plan(report.orders, lambda d: adopt(d, self.executor, self.book, now), self.previous_run,
                    self.gateway.cancel, self.audit)
+        for update in rewind.events:
+            self.on_order_update(update)
         return report
 
     def snapshot(self, now_utc: datetime, mode: str) -> StateSnapshot:

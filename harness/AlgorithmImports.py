@@ -32,6 +32,7 @@ from harness.lean_enums import (
     OptionRight,
     OptionStyle,
     OrderDirection,
+    OrderField,
     OrderStatus,
     OrderType,
     Resolution,
@@ -39,14 +40,18 @@ from harness.lean_enums import (
 )
 from harness.lean_orders import (
     CashAmount,
+    GroupOrderManager,
     Leg,
+    MarketOnCloseOrder,
     Order,
     OrderEvent,
+    OrderExtensions,
     OrderFee,
     OrderResponse,
     OrderTicket,
     RegressionTestException,
     UpdateOrderFields,
+    UpdateOrderRequest,
 )
 from harness.lean_securities import (
     Equity,
@@ -59,19 +64,20 @@ from harness.lean_securities import (
     SymbolProperties,
 )
 from harness.lean_symbols import SecurityIdentifier, Symbol
+from harness.lean_time import Extensions, SecurityExchange
 from harness.object_store import ObjectStore
 from harness.qc_algorithm import QCAlgorithm
 from harness.scheduling import DateRules, ScheduleManager, TimeRules
 
 __all__ = [
-    "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Greeks", "Leg", "Market",
-    "ObjectStore", "Option", "OptionChain",
+    "CashAmount", "Command", "DataNormalizationMode", "DateRules", "Equity", "Extensions", "Greeks",
+    "GroupOrderManager", "Leg", "Market", "MarketOnCloseOrder", "ObjectStore", "Option", "OptionChain",
     "OptionChains", "OptionContract", "OptionFilterUniverse", "OptionRight", "OptionStyle", "OptionSymbol", "Order",
-    "OrderDirection", "OrderEvent", "OrderFee", "OrderResponse", "OrderStatus", "OrderTicket", "OrderType",
-    "QCAlgorithm", "RegressionTestException",
-    "Resolution", "ScheduleManager", "Security", "SecurityHolding", "SecurityIdentifier",
-    "SecurityManager", "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType",
-    "Slice", "Symbol", "SymbolProperties", "TimeRules", "TradeBar", "TradeBars", "UpdateOrderFields",
+    "OrderDirection", "OrderEvent", "OrderExtensions", "OrderFee", "OrderField", "OrderResponse", "OrderStatus",
+    "OrderTicket", "OrderType", "QCAlgorithm", "RegressionTestException", "Resolution", "ScheduleManager",
+    "Security", "SecurityExchange", "SecurityHolding", "SecurityIdentifier", "SecurityManager",
+    "SecurityPortfolioManager", "SecurityTransactionManager", "SecurityType", "Slice", "Symbol", "SymbolProperties",
+    "TimeRules", "TradeBar", "TradeBars", "UpdateOrderFields", "UpdateOrderRequest",
     # Python names LEAN's AlgorithmImports re-exports (Common/AlgorithmImports.py)
     "date", "datetime", "json", "math", "np", "pd", "time", "timedelta",
 ]

@@ -5,8 +5,11 @@
 - Limit orders are checked on each later slice before ``on_data``; they fill when crossed.
 - Combo orders are one group of leg orders; each leg emits its own OrderEvents. A combo limit
   fills when the legs' net price crosses the single limit price.
-- ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, or
-  never), per order or per leg.
+- ``FillScript`` lets tests reject an order or fill part of it (the rest on the next slice, never,
+  or after the order is cancelled), per order or per leg. A fill after CANCELED is what a live
+  brokerage can report; LEAN still applies it to the portfolio (``HandleOrderEvents`` in
+  ``Engine/TransactionHandlers/BrokerageTransactionHandler.cs`` finds the closed order and
+  processes the fill).
 - Pre-order checks as QCAlgorithm's (no security, zero quantity, no price yet): an invalid
   ticket with order id 0, no OrderEvent, no order.
 - Fees: LEAN's Interactive Brokers model (``FeeModel``). Expiring options are exercised or
@@ -21,18 +24,28 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 
+from harness.combo_orders import ComboOrders, round_to_tick
 from harness.expiry import ExpiryHandling
-from harness.fees import FeeModel
+from harness.fees import FeeModel, potential_order_price
 from harness.fill_script import FillScript, PartialFill, Reject
-from harness.lean_enums import FINAL_STATUSES, OptionRight, OrderStatus, OrderType, SecurityType
-from harness.lean_orders import CashAmount, Leg, Order, OrderEvent, OrderFee, OrderTicket, UpdateOrderFields
+from harness.lean_enums import FINAL_STATUSES, OrderStatus, OrderType, SecurityType
+from harness.lean_orders import (
+    CashAmount,
+    Order,
+    OrderEvent,
+    OrderFee,
+    OrderTicket,
+    UpdateOrderFields,
+)
 from harness.lean_securities import SecurityManager, SecurityPortfolioManager
 from harness.lean_symbols import Symbol
+from harness.margin import portfolio_margin
 from harness.market import SyntheticMarket
+from harness.session_orders import SessionOrders
 from harness.statistics import FillRecord
 
 
-class HarnessBrokerage(ExpiryHandling):
+class HarnessBrokerage(ExpiryHandling, ComboOrders, SessionOrders):
     def __init__(self, securities: SecurityManager, portfolio: SecurityPortfolioManager,
                  market: Callable[[], SyntheticMarket], clock: Callable[[], datetime],
                  utc_clock: Callable[[], datetime], emit: Callable[[OrderEvent], None],
@@ -46,9 +59,12 @@ class HarnessBrokerage(ExpiryHandling):
         self.fees = fees or FeeModel()
         self.script = FillScript()
         self.orders: dict[int, Order] = {}
+        self._tickets: dict[int, OrderTicket] = {}
         self._next_id = 1
         self._next_group = 1
         self._hold_open: set[int] = set()  # partial fills whose remainder never fills
+        self._fill_after_cancel: set[int] = set()  # orders whose remainder fills after their cancel
+        self._late: list[int] = []  # cancelled orders whose remainder fills at the next slice
         self._partial_limits: dict[int, PartialFill] = {}
         self.fill_count = 0
         self.fees_paid = 0.0
@@ -68,25 +84,39 @@ class HarnessBrokerage(ExpiryHandling):
         return order
 
     def _ticket(self, order: Order) -> OrderTicket:
-        return OrderTicket(order, self.cancel, self.update)
+        """The order's one ticket (it keeps the update requests); a refused order gets its own."""
+        ticket = self._tickets.get(order.id) if order.id > 0 else None
+        if ticket is None:
+            ticket = OrderTicket(order, self.cancel, self.update, self._utc)
+            if order.id > 0:
+                self._tickets[order.id] = ticket
+        return ticket
 
     def update(self, order_id: int, fields: UpdateOrderFields) -> str | None:
-        """BrokerageTransactionHandler.HandleUpdateOrderRequest: an open (not combo) order takes
-        the new quantity, limit price and tag and emits UPDATE_SUBMITTED; None when accepted,
-        else the error message."""
+        """BrokerageTransactionHandler.HandleUpdateOrderRequest: an open order takes the new
+        quantity, limit price (rounded to the tick) and tag and emits UPDATE_SUBMITTED; None when
+        accepted, else the error message. A combo limit leg's limit price is the group's
+        [Common/Orders/ComboLimitOrder.cs ApplyUpdateOrderRequest]."""
         order = self.orders.get(order_id)
         if order is None or order.status in FINAL_STATUSES:
             return "Unable to update order: it is filled, canceled or invalid"
-        if order._group_id is not None:
-            return "Unable to update a combo order leg in the harness"
+        if fields.quantity is not None and (abs(fields.quantity) < abs(order._filled_quantity) or fields.quantity == 0):
+            return "Unable to update order: the new quantity is below what is already filled"
+        if fields.limit_price is not None:
+            if order.type not in (OrderType.LIMIT, OrderType.COMBO_LIMIT, OrderType.COMBO_LEG_LIMIT):
+                return "Unable to update the limit price of an order that is not a limit order"
+            if not math.isfinite(fields.limit_price):
+                return "Unable to update order: the limit price must be a finite number"
         if fields.quantity is not None:
-            if abs(fields.quantity) < abs(order._filled_quantity) or fields.quantity == 0:
-                return "Unable to update order: the new quantity is below what is already filled"
             order.quantity = fields.quantity
         if fields.limit_price is not None:
-            if order.type != OrderType.LIMIT:
-                return "Unable to update the limit price of an order that is not a limit order"
-            order._limit_price = fields.limit_price
+            tick = self._tick(order.symbol)
+            manager = order.group_order_manager
+            if order.type == OrderType.COMBO_LIMIT and manager is not None:
+                ticks = [self._tick(o.symbol) for o in self._group_of(order)]
+                manager.limit_price = round_to_tick(fields.limit_price, min(ticks))
+            else:
+                order._limit_price = round_to_tick(fields.limit_price, tick)
         if fields.tag is not None:
             order.tag = fields.tag
         self._emit(self._event(order, OrderStatus.UPDATE_SUBMITTED))
@@ -125,17 +155,28 @@ class HarnessBrokerage(ExpiryHandling):
         bid, ask = self._market().quote(order.symbol)
         if bid <= 0 and ask <= 0 and self._securities[order.symbol].price <= 0:
             return f"No price for {order.symbol}: the security has no data yet"
+        if order.group_order_manager is not None:
+            return None  # a combo's buying power is checked for all its legs at once
         return self._buying_power_reason(order, bid, ask)
 
-    def _margin(self, symbol: Symbol, quantity: float) -> float:
-        if symbol.security_type != SecurityType.OPTION or quantity >= 0:
-            return 0.0
+    def _margin_reason(self, orders: list[Order]) -> str | None:
+        """The margin the orders add (``harness.margin``, legs of one expiry netted) must fit in
+        the free margin: portfolio value less the margin of what is held."""
+        held = {s.symbol: s.holdings.quantity for s in self._securities.values() if s.holdings.quantity}
+        after = dict(held)
+        for order in orders:
+            after[order.symbol] = after.get(order.symbol, 0.0) + order.quantity
         spot = self._market().spot
-        strike = symbol.id.strike_price
-        otm = spot - strike if symbol.id.option_right == OptionRight.PUT else strike - spot
-        per_share = max(0.2 * spot - max(otm, 0.0), 0.1 * spot)
-        multiplier = self._securities[symbol].symbol_properties.contract_multiplier
-        return per_share * multiplier * abs(quantity)
+
+        def multiplier(symbol: Symbol) -> float:
+            return self._securities[symbol].symbol_properties.contract_multiplier
+
+        used = portfolio_margin(held, spot, multiplier)
+        needed = portfolio_margin(after, spot, multiplier) - used
+        free = self._portfolio.total_portfolio_value - used
+        if needed > 0 and needed > free:
+            return f"Insufficient buying power: margin {needed:.2f} exceeds free margin {free:.2f}"
+        return None
 
     def _buying_power_reason(self, order: Order, bid: float, ask: float) -> str | None:
         held = self._securities[order.symbol].holdings.quantity
@@ -148,12 +189,7 @@ class HarnessBrokerage(ExpiryHandling):
                 return (f"Insufficient buying power: order cost {cost:.2f} exceeds cash "
                         f"{self._portfolio.cash:.2f}")
             return None
-        used = sum(self._margin(s.symbol, s.holdings.quantity) for s in self._securities.values())
-        free = self._portfolio.total_portfolio_value - used
-        needed = self._margin(order.symbol, held + order.quantity) - self._margin(order.symbol, held)
-        if needed > free:
-            return f"Insufficient buying power: margin {needed:.2f} exceeds free margin {free:.2f}"
-        return None
+        return self._margin_reason([order])
 
     def _event(self, order: Order, status: OrderStatus, fill_price: float = 0.0,
                fill_quantity: float = 0.0, fee: float = 0.0, message: str = "",
@@ -176,10 +212,16 @@ class HarnessBrokerage(ExpiryHandling):
         self._emit(self._event(order, OrderStatus.SUBMITTED))
         if isinstance(directive, PartialFill):  # applied at the first fill: now for market, when crossed for limit
             self._partial_limits[order.id] = directive
+            if directive.remainder == "after_cancel":
+                self._fill_after_cancel.add(order.id)
         if order.type in (OrderType.MARKET, OrderType.COMBO_MARKET):
             self._fill_with_script(order, self._side_price(order))
 
     def market_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
+        """QCAlgorithm.MarketOrder: while the security's exchange is closed (also at the closing
+        bar's end, 16:00 or an early close) the order becomes a MarketOnOpen order."""
+        if self._exchange_closed(symbol):
+            return self.market_on_open_order(symbol, quantity, tag)
         reason = self._pre_check_reason(symbol, quantity)
         if reason:
             return self._refused(symbol, quantity, OrderType.MARKET, tag, reason)
@@ -187,81 +229,29 @@ class HarnessBrokerage(ExpiryHandling):
         self._submit(order)
         return self._ticket(order)
 
-    def market_on_close_order(self, symbol: Symbol, quantity: float, tag: str) -> OrderTicket:
-        """Fills at the first slice at or after the next market close following the order time,
-        at that bar's close on the order's side [FillModel.cs MarketOnCloseFill]."""
-        reason = self._pre_check_reason(symbol, quantity)
-        if reason:
-            return self._refused(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag, reason)
-        order = self._new_order(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag)
-        self._submit(order)
-        return self._ticket(order)
-
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str) -> OrderTicket:
         reason = self._pre_check_reason(symbol, quantity)
         if reason:
             return self._refused(symbol, quantity, OrderType.LIMIT, tag, reason)
-        order = self._new_order(symbol, quantity, OrderType.LIMIT, tag, limit_price)
+        limit = round_to_tick(limit_price, self._tick(symbol)) if math.isfinite(limit_price) else limit_price
+        order = self._new_order(symbol, quantity, OrderType.LIMIT, tag, limit)
         self._submit(order)
         return self._ticket(order)
 
-    def combo_order(self, legs: list[Leg], quantity: int, limit_price: float | None,
-                    tag: str) -> list[OrderTicket]:
-        if not legs:
-            raise ValueError("A combo order needs at least one leg")
-        divisor = math.gcd(*(abs(int(leg.quantity)) for leg in legs))
-        if divisor != 1:  # QCAlgorithm.CheckComboOrderSizing
-            raise ValueError("The global combo quantity should be used to increase or reduce the size of the order, "
-                             "while the leg quantities should be used to specify the ratio of the order. The combo "
-                             f"order quantities should be reduced from {quantity}x("
-                             + ", ".join(f"{leg.quantity} {leg.symbol}" for leg in legs) + ") to "
-                             f"{quantity * divisor}x(" + ", ".join(f"{leg.quantity // divisor} {leg.symbol}"
-                                                                  for leg in legs) + ").")
-        if limit_price is not None and limit_price == 0:
-            # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException before any order exists
-            raise ValueError("ComboLimitOrder requires a limit price")
-        kind = OrderType.COMBO_MARKET if limit_price is None else OrderType.COMBO_LIMIT
-        for leg in legs:  # QCAlgorithm.SubmitComboOrder: the first leg that fails the pre-order
-            # checks ends it with that leg's invalid ticket alone; no leg becomes an order
-            reason = self._pre_check_reason(leg.symbol, leg.quantity * quantity)
-            if reason:
-                return [self._refused(leg.symbol, leg.quantity * quantity, kind, tag, reason)]
-        group = self._next_group
-        self._next_group += 1
-        orders = []
-        for leg in legs:
-            order = self._new_order(leg.symbol, leg.quantity * quantity, kind, tag)
-            order._group_id, order._group_quantity, order._group_limit_price = group, quantity, limit_price
-            orders.append(order)
-        reasons = [r for r in (self._invalid_reason(o) for o in orders) if r] or self._group_cash_reason(orders)
-        if reasons:  # LEAN rejects the whole group when one leg is invalid
-            for order in orders:
-                order.status = OrderStatus.INVALID
-                self._emit(self._event(order, OrderStatus.INVALID, message="; ".join(reasons)))
-        else:
-            for order in orders:
-                self._submit(order)
-        return [self._ticket(o) for o in orders]
-
-    def _group_cash_reason(self, orders: list[Order]) -> list[str]:
-        """The legs together: the cash for every buy that opens or adds must be there at once."""
-        cost = 0.0
-        for order in orders:
-            held = self._securities[order.symbol].holdings.quantity
-            if order.quantity > 0 and held >= 0:
-                multiplier = self._securities[order.symbol].symbol_properties.contract_multiplier
-                cost += self._market().quote(order.symbol)[1] * order.quantity * multiplier
-        if cost > self._portfolio.cash:
-            return [f"Insufficient buying power: combo cost {cost:.2f} exceeds cash {self._portfolio.cash:.2f}"]
-        return []
-
     def cancel(self, order_id: int) -> bool:
+        """BacktestingBrokerage.CancelOrder: the order, and every open leg of its combo group,
+        turns CANCELED with one event each; False when the order is not open."""
         order = self.orders.get(order_id)
         if order is None or order.status in FINAL_STATUSES:
             return False
-        order.status = OrderStatus.CANCELED
-        self._hold_open.discard(order_id)
-        self._emit(self._event(order, OrderStatus.CANCELED, message="Canceled by the algorithm"))
+        for leg in self._group_of(order):
+            if leg.status in FINAL_STATUSES:
+                continue
+            leg.status = OrderStatus.CANCELED
+            self._hold_open.discard(leg.id)
+            if leg.id in self._fill_after_cancel:
+                self._late.append(leg.id)
+            self._emit(self._event(leg, OrderStatus.CANCELED, message="Canceled by the algorithm"))
         return True
 
     # -- fills -----------------------------------------------------------------------------
@@ -277,7 +267,11 @@ class HarnessBrokerage(ExpiryHandling):
     def _fill(self, order: Order, quantity: float, price: float, message: str = "",
               is_assignment: bool = False, charge_fee: bool = True) -> None:
         first = order._filled_quantity == 0
-        fee = self.fees.fee(order, quantity, first, price) if charge_fee else 0.0
+        if charge_fee:
+            bid, ask = self._market().quote(order.symbol)
+            fee = self.fees.fee(order, quantity, first, price, potential_order_price(order, bid, ask))
+        else:
+            fee = 0.0
         security = self._securities[order.symbol]
         multiplier = security.symbol_properties.contract_multiplier
         security.holdings._apply_fill(quantity, price, fee)
@@ -294,27 +288,28 @@ class HarnessBrokerage(ExpiryHandling):
 
     def on_slice(self) -> None:
         """Work open orders against the new quotes (called before ``on_data``)."""
+        late, self._late = self._late, []
+        for order_id in late:  # filled after CANCELED: booked all the same, at the side's price
+            order = self.orders[order_id]
+            if abs(order._remaining) >= 1:
+                self._fill(order, order._remaining, self._side_price(order))
         open_orders = [o for o in self.orders.values()
                        if o.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
                        and o.id not in self._hold_open and o.type != OrderType.OPTION_EXERCISE]
         groups: dict[int, list[Order]] = {}
         for order in open_orders:
-            if order.type == OrderType.COMBO_LIMIT and order._group_id is not None:
+            if order.type in (OrderType.COMBO_LIMIT, OrderType.COMBO_LEG_LIMIT) and order._group_id is not None:
                 groups.setdefault(order._group_id, []).append(order)
             elif order.type == OrderType.LIMIT:
                 self._work_limit(order)
             elif order.type == OrderType.MARKET_ON_CLOSE:
                 self._work_market_on_close(order)
+            elif order.type == OrderType.MARKET_ON_OPEN:
+                self._work_market_on_open(order)
             else:  # remainder of a partially filled market order
                 self._fill(order, order._remaining, self._side_price(order))
         for legs in groups.values():
-            self._work_combo_limit(legs)
-
-    def _work_market_on_close(self, order: Order) -> None:
-        close_after = self.market_close_after
-        if close_after is None or self._clock() < close_after(order.time):
-            return
-        self._fill_with_script(order, self._side_price(order))
+            self._work_combo(legs)
 
     def _crossed(self, quantity: float, price: float, limit: float) -> bool:
         return price <= limit if quantity > 0 else price >= limit
@@ -343,30 +338,8 @@ class HarnessBrokerage(ExpiryHandling):
         if partial is None:
             self._fill(order, order._remaining, price)
             return
-        if partial.remainder == "never":
+        if partial.remainder in ("never", "after_cancel"):
             self._hold_open.add(order.id)
         part = math.floor(abs(order._remaining) * partial.fraction)
         if part > 0:
             self._fill(order, math.copysign(part, order._remaining), price)
-
-    def _work_combo_limit(self, legs: list[Order]) -> None:
-        """FillModel.ComboLimitFill [Common/Orders/Fills/FillModel.cs]: each leg's bar on its own
-        side (ask bar for a buy leg, bid bar for a sell leg); a combo bought uses every leg's Low,
-        one sold every leg's High; the ratio-weighted sum must be strictly below (buy) or above
-        (sell) the limit; every leg then fills at that Low/High."""
-        group_quantity = legs[0]._group_quantity
-        limit = legs[0]._group_limit_price
-        assert limit is not None
-        buy = group_quantity > 0
-        market = self._market()
-        prices = []
-        for order in sorted(legs, key=lambda o: o.id):
-            if max(market.quote(order.symbol)) <= 0:
-                return  # a leg without a bar yet
-            high, low = market.bar_range(order.symbol, order.quantity > 0)
-            price = low if buy else high
-            prices.append((order, price))
-        net = sum(price * order.quantity / group_quantity for order, price in prices)
-        if (buy and net < limit) or (not buy and net > limit):
-            for order, price in prices:
-                self._fill_with_script(order, price)

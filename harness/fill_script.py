@@ -1,5 +1,6 @@
 """Test hooks of the harness brokerage: reject an order or fill part of it (the rest on the next
-slice, or never), per order or per leg: ``engine.brokerage.script.add(match, PartialFill(0.5))``."""
+slice, never, or after it is cancelled), per order or per leg:
+``engine.brokerage.script.add(match, PartialFill(0.5))``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ class Reject:
 @dataclass(frozen=True)
 class PartialFill:
     fraction: float
-    remainder: str = "next_slice"  # or "never": the rest stays open until cancelled
+    # "next_slice"; "never": the rest stays open until cancelled; "after_cancel": as "never", then
+    # the rest fills at the first slice after the CANCELED event (a live brokerage's late fill)
+    remainder: str = "next_slice"
+
+    def __post_init__(self) -> None:
+        if self.remainder not in ("next_slice", "never", "after_cancel"):
+            raise ValueError(f"unknown remainder {self.remainder!r}")
 
 
 @dataclass

@@ -55,6 +55,10 @@ class UniverseRow:
     right: str  # "C" or "P"
     close: float
     open_interest: float
+    volume: float = 0.0
+    # implied volatility and Greeks as LEAN's universe generator computed them (0 when absent)
+    implied_volatility: float = 0.0
+    greeks: tuple[float, float, float, float, float] = (0.0, 0.0, 0.0, 0.0, 0.0)  # delta, gamma, vega, theta, rho
 
 
 def _parse_rows(text: str, columns: int) -> np.ndarray:
@@ -216,7 +220,9 @@ class LeanDataFolder:
                     if r and not r[0].startswith("#")]
             underlying = float(rows[0][6])
             contracts = [UniverseRow(datetime.strptime(r[0], "%Y%m%d").date(), float(r[1]), r[2], float(r[6] or 0),
-                                     float(r[8] or 0)) for r in rows[1:]]
+                                     float(r[8] or 0), float(r[7] or 0), float(r[9] or 0) if len(r) > 9 else 0.0,
+                                     tuple(float(v or 0) for v in (r[10:15] + [""] * 5)[:5]))  # type: ignore[arg-type]
+                         for r in rows[1:]]
         except (OSError, ValueError, IndexError) as exc:
             self._warn(f"corrupt option universe file {path} for {day:%Y-%m-%d}: {exc}; no chain that day")
             return None

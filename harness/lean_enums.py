@@ -68,6 +68,14 @@ class OrderType(IntEnum):
     TRAILING_STOP = 11
 
 
+class OrderField(IntEnum):
+    LIMIT_PRICE = 0
+    STOP_PRICE = 1
+    TRIGGER_PRICE = 2
+    TRAILING_AMOUNT = 3
+    TRAILING_AS_PERCENTAGE = 4
+
+
 class DataNormalizationMode(IntEnum):
     RAW = 0
     ADJUSTED = 1

@@ -1,13 +1,14 @@
-"""LEAN's order objects: Leg, Order, OrderTicket, OrderEvent, OrderFee, CashAmount."""
+"""LEAN's order objects: Leg, GroupOrderManager, Order, OrderTicket, OrderEvent, OrderFee, CashAmount,
+OrderField and OrderExtensions."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from harness.lean_enums import FINAL_STATUSES, OrderDirection, OrderStatus, OrderType
+from harness.lean_enums import FINAL_STATUSES, OrderDirection, OrderField, OrderStatus, OrderType
 from harness.lean_symbols import Symbol
 
 
@@ -46,6 +47,27 @@ class Leg:
 
 
 @dataclass
+class GroupOrderManager:
+    """What the legs of one combo order share [Common/Orders/GroupOrderManager.cs]: the group's
+    quantity and, for a combo limit order, its one net limit price (an update of any leg's
+    limit price changes it for the whole group)."""
+
+    id: int
+    count: int
+    quantity: float
+    limit_price: float = 0.0
+    order_ids: list[int] = field(default_factory=list)
+
+    @property
+    def direction(self) -> OrderDirection:
+        return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL
+
+    @property
+    def absolute_quantity(self) -> float:
+        return abs(self.quantity)
+
+
+@dataclass
 class Order:
     """What ``transactions.get_order_by_id`` returns."""
 
@@ -55,10 +77,8 @@ class Order:
     type: OrderType
     time: datetime
     tag: str = ""
-    _limit_price: float | None = None
-    _group_id: int | None = None  # combo orders share a group
-    _group_quantity: int = 0
-    _group_limit_price: float | None = None
+    _limit_price: float | None = None  # a limit order's, or a combo leg limit order's own
+    group_order_manager: GroupOrderManager | None = None  # combo orders share one
     status: OrderStatus = OrderStatus.NEW
     _filled_quantity: float = 0.0
     _fill_value: float = 0.0  # sum(price * qty) of fills, for the average
@@ -68,12 +88,25 @@ class Order:
         return OrderDirection.BUY if self.quantity > 0 else OrderDirection.SELL
 
     @property
+    def _group_id(self) -> int | None:
+        return None if self.group_order_manager is None else self.group_order_manager.id
+
+    @property
     def _remaining(self) -> float:
         return self.quantity - self._filled_quantity
 
     @property
     def _is_open(self) -> bool:
         return self.status not in FINAL_STATUSES
+
+
+class MarketOnCloseOrder:
+    """LEAN's static submission buffer [Common/Orders/MarketOnCloseOrder.cs]: a market-on-close
+    order must be placed at least this long before the close (15.5 minutes by default, so with
+    minute data the 15:45 slice is already too late); an algorithm may change it in initialize."""
+
+    DEFAULT_SUBMISSION_TIME_BUFFER = timedelta(minutes=15.5)
+    submission_time_buffer = DEFAULT_SUBMISSION_TIME_BUFFER
 
 
 @dataclass(frozen=True)
@@ -99,15 +132,56 @@ class UpdateOrderFields:
         self.tag = tag
 
 
+@dataclass
+class UpdateOrderRequest:
+    """One ``ticket.update`` call as the ticket records it (``ticket.update_requests``), with the
+    response it got [Common/Orders/UpdateOrderRequest.cs]."""
+
+    time: datetime
+    order_id: int
+    quantity: float | None
+    limit_price: float | None
+    tag: str | None
+    response: OrderResponse | None = None
+
+
+class OrderExtensions:
+    """LEAN's status helpers [Common/Orders/OrderExtensions.cs]."""
+
+    @staticmethod
+    def is_open(status: OrderStatus) -> bool:
+        return status not in FINAL_STATUSES
+
+    @staticmethod
+    def is_closed(status: OrderStatus) -> bool:
+        return status in FINAL_STATUSES
+
+    @staticmethod
+    def is_fill(status: OrderStatus) -> bool:
+        return status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED)
+
+    @staticmethod
+    def is_limit_order(order_type: OrderType) -> bool:
+        return order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
+
+    @staticmethod
+    def is_stop_order(order_type: OrderType) -> bool:
+        return order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+
+
 class OrderTicket:
-    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos). A ticket
-    LEAN refused before the order existed (QCAlgorithm pre-order checks) has order id 0."""
+    """The handle ``market_order`` / ``limit_order`` return (one per leg for combos); one per
+    order, so its ``update_requests`` last. A ticket LEAN refused before the order existed
+    (QCAlgorithm pre-order checks) has order id 0."""
 
     def __init__(self, order: Order, cancel: Callable[[int], bool],
-                 update: Callable[[int, UpdateOrderFields], str | None] | None = None) -> None:
+                 update: Callable[[int, UpdateOrderFields], str | None] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self._order = order
         self._cancel = cancel
         self._update = update
+        self._clock = clock
+        self.update_requests: list[UpdateOrderRequest] = []
 
     @property
     def order_id(self) -> int:
@@ -130,6 +204,27 @@ class OrderTicket:
         return self._order.quantity
 
     @property
+    def order_type(self) -> OrderType:
+        return self._order.type
+
+    @property
+    def time(self) -> datetime:
+        return self._order.time
+
+    def get(self, field: OrderField) -> float:
+        """OrderTicket.Get [Common/Orders/OrderTicket.cs]: a combo limit leg answers the group's
+        limit price, a combo leg limit or limit order its own; a field the order type does not
+        have throws (ArgumentException)."""
+        if field != OrderField.LIMIT_PRICE:
+            raise ValueError(f"Unable to get field {field.name} on order of type {self._order.type.name}")
+        manager = self._order.group_order_manager
+        if self._order.type == OrderType.COMBO_LIMIT and manager is not None:
+            return manager.limit_price
+        if self._order.type in (OrderType.LIMIT, OrderType.COMBO_LEG_LIMIT) and self._order._limit_price is not None:
+            return self._order._limit_price
+        raise ValueError(f"Unable to get field {field.name} on order of type {self._order.type.name}")
+
+    @property
     def quantity_filled(self) -> float:
         return self._order._filled_quantity
 
@@ -139,9 +234,14 @@ class OrderTicket:
         return self._order._fill_value / filled if filled else 0.0
 
     def update(self, fields: UpdateOrderFields) -> OrderResponse:
-        """LEAN's OrderTicket.Update: an OrderResponse; an error when the order is not open."""
+        """LEAN's OrderTicket.Update: the request is recorded on the ticket (even when refused),
+        the answer is an OrderResponse; an error when the order is not open."""
+        request = UpdateOrderRequest(self._clock() if self._clock else self._order.time, self._order.id,
+                                     fields.quantity, fields.limit_price, fields.tag)
+        self.update_requests.append(request)
         error = "the order cannot be updated" if self._update is None else self._update(self._order.id, fields)
-        return OrderResponse(self._order.id, error is None, error or "")
+        request.response = OrderResponse(self._order.id, error is None, error or "")
+        return request.response
 
     def update_limit_price(self, limit_price: float, tag: str | None = None) -> OrderResponse:
         return self.update(UpdateOrderFields(limit_price=limit_price, tag=tag))

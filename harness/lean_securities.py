@@ -12,6 +12,7 @@ from harness.lean_data import apply_filter
 from harness.lean_enums import SecurityType
 from harness.lean_orders import Order
 from harness.lean_symbols import Symbol
+from harness.lean_time import SecurityExchange
 
 Quote = Callable[[], tuple[float, float]]
 
@@ -32,6 +33,10 @@ class SecurityHolding:
         self.average_price: float = 0.0
         self.total_fees: float = 0.0
         self.net_profit: float = 0.0  # realised, before fees
+
+    @property
+    def symbol(self) -> Symbol:
+        return self._security.symbol
 
     @property
     def invested(self) -> bool:
@@ -111,6 +116,10 @@ class Security:
     def type(self) -> SecurityType:
         return self.symbol.security_type
 
+    @property
+    def exchange(self) -> SecurityExchange:
+        return SecurityExchange(self._hours)
+
 
 class Equity(Security):
     def set_data_normalization_mode(self, mode: Any) -> None:
@@ -176,6 +185,13 @@ class SecurityPortfolioManager:
     def _holdings(self) -> Iterable[SecurityHolding]:
         return (h for h in self._traded.values() if h.quantity != 0)
 
+    def values(self) -> list[SecurityHolding]:
+        """``Portfolio.values()`` (LEAN's ExtendedDictionary): the holding of every security."""
+        return [security.holdings for security in self._securities.values()]
+
+    def keys(self) -> list[Symbol]:
+        return list(self._securities.keys())
+
     @property
     def total_holdings_value(self) -> float:
         return sum(h.holdings_value for h in self._holdings())
@@ -198,7 +214,9 @@ class SecurityPortfolioManager:
 
 
 class SecurityTransactionManager:
-    """``self.transactions``: look up orders the algorithm placed."""
+    """``self.transactions``: look up the orders and tickets the algorithm placed
+    [Common/Securities/SecurityTransactionManager.cs]. ``filter`` arguments are predicates over an
+    Order (``get_orders``) or an OrderTicket (the ticket methods); a Symbol selects by symbol."""
 
     def __init__(self, orders: dict[int, Order], ticket: Callable[[Order], Any] | None = None) -> None:
         self._orders = orders
@@ -207,14 +225,32 @@ class SecurityTransactionManager:
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
 
+    def get_orders(self, filter: Callable[[Order], bool] | None = None) -> list[Order]:
+        return [o for o in self._orders.values() if filter is None or filter(o)]
+
     def get_open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         return [o for o in self._orders.values()
                 if o._is_open and (symbol is None or o.symbol == symbol)]
 
-    def get_open_order_tickets(self, symbol: Symbol | None = None) -> list[Any]:
+    def _tickets(self, orders: Iterable[Order], filter: Any) -> list[Any]:
         if self._ticket is None:
             return []
-        return [self._ticket(o) for o in self.get_open_orders(symbol)]
+        tickets = [self._ticket(o) for o in orders]
+        if isinstance(filter, Symbol):
+            return [t for t in tickets if t.symbol == filter]
+        if filter is not None and not callable(filter):
+            raise TypeError(f"Expected a Symbol or a predicate over OrderTicket, got {type(filter).__name__}")
+        return [t for t in tickets if filter is None or filter(t)]
+
+    def get_order_tickets(self, filter: Callable[[Any], bool] | None = None) -> list[Any]:
+        return self._tickets(self._orders.values(), filter)
+
+    def get_open_order_tickets(self, filter: Symbol | Callable[[Any], bool] | None = None) -> list[Any]:
+        return self._tickets((o for o in self._orders.values() if o._is_open), filter)
+
+    def get_open_orders_remaining_quantity(self, filter: Symbol | Callable[[Any], bool] | None = None) -> float:
+        """The quantity the open orders (those ``filter`` selects) have still to fill."""
+        return sum(t.quantity - t.quantity_filled for t in self.get_open_order_tickets(filter))
 
     def get_order_ticket(self, order_id: int) -> Any:
         order = self._orders.get(order_id)

@@ -69,6 +69,12 @@ class Symbol:
     def __hash__(self) -> int:
         return self._hash
 
+    def __lt__(self, other: Symbol) -> bool:
+        """Symbol.CompareTo [Common/Symbol.cs]: by value, ignoring case."""
+        if not isinstance(other, Symbol):
+            return NotImplemented
+        return self.value.upper() < other.value.upper()
+
     def __str__(self) -> str:
         return self.value
 

@@ -1,6 +1,6 @@
 """Black-Scholes-Merton prices and Greeks for the synthetic market (vectorised, numpy + erf).
 
-This is the harness's own pricer, written separately from execution/positions/greeks.py on purpose: tests
+This is the harness's own pricer, written separately from models/option_greeks.py on purpose: tests
 check the bot's Greeks against it, so the two must not share code. Theta is annual (as LEAN
 reports it); vega and rho are per 1.00 change of volatility / rate (the market divides them by 100 for LEAN's
 per-1 % convention, Common/Securities/Option/QLOptionPriceModel.cs).

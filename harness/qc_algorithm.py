@@ -39,6 +39,7 @@ class QCAlgorithm:
         self.start_date = datetime(1998, 1, 1)
         self.end_date = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
         self._time = self.start_date
+        self._clock_started = False  # a live instance started at a known time (the restart drill's)
         self._lean_charts = ChartRecorder()  # plot / runtime / summary statistics (lean_charts.recorder_of)
 
     # -- wiring (harness only; not LEAN API) --------------------------------------------------
@@ -80,7 +81,11 @@ class QCAlgorithm:
 
     def set_start_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
         self.start_date = self._as_datetime(year, month, day)
-        self._time = self.start_date
+        # live LEAN ignores SetStartDate: the clock is the current time (Algorithm/QCAlgorithm.cs). A
+        # harness live run has no time before its replay: the start date stands in, except for an
+        # instance the restart drill started at the restart time
+        if not (self.live_mode and self._clock_started):
+            self._time = self.start_date
 
     def set_end_date(self, year: int | date, month: int | None = None, day: int | None = None) -> None:
         self.end_date = self._as_datetime(year, month, day)
@@ -117,8 +122,16 @@ class QCAlgorithm:
 
     @property
     def option_chain_provider(self) -> Any:
-        """``get_option_contract_list(underlying, date)``: the symbols of the day's listed chain."""
+        """``get_option_contract_list(symbol, date)``: the contracts listed at that time."""
         return self._require_engine().option_chain_provider()
+
+    def option_chain(self, symbol: Symbol, flatten: bool = False) -> Any:
+        """The option chain now, from LEAN's daily universe data (QCAlgorithm.OptionChain): for an
+        underlying, its canonical option, or a contract; ``flatten`` shapes ``data_frame``."""
+        engine = self._require_engine()
+        if not hasattr(engine, "option_chain"):
+            raise NotImplementedError("option_chain reads LEAN's universe files: run on LEAN data (--data)")
+        return engine.option_chain(_symbol_of(symbol), flatten)  # type: ignore[attr-defined]
 
     def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
                   order_properties: Any = None) -> list[OrderTicket]:
@@ -182,6 +195,10 @@ class QCAlgorithm:
                               tag: str = "") -> OrderTicket:
         return self._require_engine().brokerage.market_on_close_order(_symbol_of(symbol), quantity, tag)
 
+    def market_on_open_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False,
+                             tag: str = "") -> OrderTicket:
+        return self._require_engine().brokerage.market_on_open_order(_symbol_of(symbol), quantity, tag)
+
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float,
                     asynchronous: bool = False, tag: str = "") -> OrderTicket:
         return self._require_engine().brokerage.limit_order(_symbol_of(symbol), quantity, limit_price, tag)
@@ -193,8 +210,18 @@ class QCAlgorithm:
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
                           asynchronous: bool = False, tag: str = "") -> list[OrderTicket]:
         if limit_price == 0:  # QCAlgorithm.Trading.cs ComboLimitOrder: ArgumentException
-            raise ValueError("ComboLimitOrder: the limit price cannot be zero")
+            raise ValueError("ComboLimitOrder requires a limit price: the limit price cannot be zero")
+        if any(leg.order_price not in (None, 0) for leg in legs):
+            raise ValueError("ComboLimitOrder does not support limit prices for individual legs")
         return self._require_engine().brokerage.combo_order(legs, quantity, limit_price, tag)
+
+    def combo_leg_limit_order(self, legs: list[Leg], quantity: int, asynchronous: bool = False,
+                              tag: str = "") -> list[OrderTicket]:
+        """One limit price per leg (``leg.order_price``); QCAlgorithm.Trading.cs
+        ComboLegLimitOrder throws (ArgumentException) when a leg has none or 0."""
+        if any(leg.order_price is None or leg.order_price == 0 for leg in legs):
+            raise ValueError("ComboLegLimitOrder requires a limit price for each leg")
+        return self._require_engine().brokerage.combo_order(legs, quantity, None, tag)
 
     # -- commands --------------------------------------------------------------------------
     def add_command(self, type: type) -> None:
@@ -226,6 +253,8 @@ class QCAlgorithm:
 def _symbol_of(target: Any) -> Symbol:
     if isinstance(target, Symbol):
         return target
+    if isinstance(target, tuple) and len(target) == 1:  # a row name of a data frame indexed by symbol
+        return _symbol_of(target[0])
     symbol = getattr(target, "symbol", None)
     if isinstance(symbol, Symbol):
         return symbol

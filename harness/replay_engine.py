@@ -31,6 +31,7 @@ from harness.lean_data import (
     _Underlying,
 )
 from harness.lean_disk import LeanDataFolder
+from harness.lean_option_chain_api import UniverseOptionChain, option_chain, option_contract_list
 from harness.lean_securities import Equity, Option, Security, SymbolProperties
 from harness.lean_symbols import Symbol
 from harness.market_hours import ExchangeHours
@@ -46,6 +47,7 @@ class ReplayEngine(HarnessEngine):
         self.option_hours: ExchangeHours = self.data.exchange_hours("Option")
         self._replay: ReplayMarket | None = None
         self._selected: dict[Symbol, list[Symbol]] = {}
+        self._added_contracts: set[Symbol] = set()  # add_option_contract's subscriptions
         self._pending_warnings: list[str] = []
         self.equity_series: list[tuple[datetime, float]] = []
         super().__init__(algorithm_class, parameters, storage_dir, **kwargs)
@@ -114,12 +116,19 @@ class ReplayEngine(HarnessEngine):
         return security
 
     def add_option_contract(self, symbol: Symbol) -> Security:
+        """A subscription that lasts (LEAN's AddOptionContract): read from now on (or from the first
+        day when added in initialize) and on every later day until it expires."""
         security = self._security_for(symbol)
+        self._added_contracts.add(symbol)
         self.market().subscribe([symbol])
         return security
 
     def option_chain_provider(self) -> _ChainProvider:
         return _ChainProvider(self)
+
+    def option_chain(self, symbol: Symbol, flatten: bool) -> UniverseOptionChain:
+        """QCAlgorithm.OptionChain: the chain of the universe file in force now."""
+        return option_chain(self.data, self.option_hours, symbol, self.algorithm.time, flatten)
 
     # -- the day ---------------------------------------------------------------------------
     def _select_universe(self, day: date) -> None:
@@ -132,7 +141,8 @@ class ReplayEngine(HarnessEngine):
             self._selected[option.symbol] = chosen
             wanted += chosen
         held = [s for s, sec in self.algorithm.securities.items()
-                if s.security_type.name == "OPTION" and sec.holdings.quantity != 0 and s in market.index]
+                if s.security_type.name == "OPTION" and s in market.index
+                and (sec.holdings.quantity != 0 or s in self._added_contracts)]
         for symbol in wanted + held:
             self._security_for(symbol)
         market.subscribe(wanted + held)
@@ -199,14 +209,13 @@ class ReplayEngine(HarnessEngine):
 
 
 class _ChainProvider:
-    """LEAN's option chain provider (BacktestingOptionChainProvider): the contracts of the chain
-    listed on the requested day (the universe file the day's selection reads)."""
+    """LEAN's option chain provider (BacktestingOptionChainProvider): the contracts listed for the
+    requested time, from the universe file (``harness.lean_option_chain_api``)."""
 
     def __init__(self, engine: ReplayEngine) -> None:
         self._engine = engine
 
     def get_option_contract_list(self, symbol: Symbol, date: datetime) -> list[Symbol]:
-        market = self._engine.market()
-        if market.today != date.date():
-            raise NotImplementedError("the harness lists the chain of the current day only")
-        return [c.symbol for c in market.listed]
+        if not isinstance(date, datetime):
+            date = datetime.combine(date, datetime.min.time())
+        return option_contract_list(self._engine.data, self._engine.option_hours, symbol, date)

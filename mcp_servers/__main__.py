@@ -16,8 +16,8 @@ from mcp.server.stdio import stdio_server
 
 from mcp_servers.mcp_app import build_server, initialization_options
 from mcp_servers.resources import SnapshotNotifier
-from mcp_servers.runtime import runtime_from_env
 from mcp_servers.trading_server import TradingMCPServer
+from services.agent_runtime import runtime_from_env
 from utils.logging_config import configure_logging, get_logger
 
 logger = get_logger(__name__)

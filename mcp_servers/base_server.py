@@ -89,6 +89,15 @@ class ToolError(Exception):
     """A tool refused the call (bad input, unknown id, not allowed): shown to the agent as is."""
 
 
+class RenderedResult(dict[str, Any]):
+    """A tool result that carries its own JSON text (e.g. built from sections serialised once per
+    snapshot version), so ``call_result`` does not serialise it again."""
+
+    def __init__(self, data: dict[str, Any], text: str) -> None:
+        super().__init__(data)
+        self.text = text
+
+
 Handler = Callable[[Caller, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -204,6 +213,7 @@ class BaseMCPServer(ABC):
             result = await self.handle_call(tool_name, arguments, caller)
         except ToolError as exc:
             return types.CallToolResult(content=[types.TextContent(type="text", text=str(exc))], isError=True)
-        text = json.dumps(result, default=str, separators=(",", ":"))
+        text = result.text if isinstance(result, RenderedResult) else json.dumps(result, default=str,
+                                                                                  separators=(",", ":"))
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
                                     structuredContent=result, isError=False)

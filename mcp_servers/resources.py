@@ -14,7 +14,7 @@ from mcp import types
 from mcp.server.session import ServerSession
 from pydantic import AnyUrl
 
-from mcp_servers.runtime import McpRuntime
+from services.agent_runtime import McpRuntime
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)

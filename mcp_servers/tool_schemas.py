@@ -30,15 +30,18 @@ SCHEMAS: tuple[ToolSchema, ...] = (
     ToolSchema("get_positions", "Open positions with Greeks, portfolio Greeks and equity.", ToolCategory.PORTFOLIO),
     ToolSchema("get_risk_state", "Trading state (active/reducing/halted), risk limits, breaker, orders today.",
                ToolCategory.RISK),
-    ToolSchema("check_order", "Dry-run an order through the risk pre-check and trading state; returns the preview.",
+    ToolSchema("check_order", "Dry-run an order through the gateway's own risk rules on the current exposure; "
+               "returns every check and the preview.",
                ToolCategory.RISK, ORDER, ORDER_REQUIRED),
     ToolSchema("propose_order", "Propose an order: returns proposal id, pre-check, preview, expiry. A person "
                "approves it (manual) or the agent's budget does (autonomous).", ToolCategory.TRADING, ORDER,
                ORDER_REQUIRED),
     ToolSchema("propose_close", "Propose closing a position (all contracts unless quantity is given).",
                ToolCategory.TRADING, _CLOSE, ["position_id", "confidence", "reasoning"]),
-    ToolSchema("propose_roll", "Propose rolling a position: close it, open the same side at a new expiry/strike.",
+    ToolSchema("propose_roll", "Propose rolling a whole position to a later expiry and/or another strike: ONE "
+               "combo order (close + open). net_limit: net price per unit, negative = credit; none = market.",
                ToolCategory.TRADING, {"position_id": _ID, "new_expiry": _DATE, "new_strike": _PRICE,
+                                      "net_limit": {"type": "number", "minimum": -1e6, "maximum": 1e6},
                                       "confidence": ORDER["confidence"], "reasoning": _TEXT},
                ["position_id", "new_expiry", "confidence", "reasoning"]),
     ToolSchema("get_proposal", "A proposal's status, preview, decision and inbox outcome.", ToolCategory.TRADING,

@@ -4,20 +4,22 @@ snapshot, audit trail, proposal store and order inbox (never over execution/).""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 from typing import Any
 
-from api.risk_precheck import trading_state
-from mcp_servers import backtest_tool, proposal_service
-from mcp_servers.agent_gate import evaluate
-from mcp_servers.base_server import BaseMCPServer, Caller, ServerConfig, ToolError
-from mcp_servers.proposal_service import in_thread
-from mcp_servers.proposals import ProposalRefused
-from mcp_servers.runtime import McpRuntime
+from mcp_servers import backtest_tool
+from mcp_servers.base_server import BaseMCPServer, Caller, RenderedResult, ServerConfig, ToolError
 from mcp_servers.tool_schemas import SCHEMAS
 from models.agent_policy import AgentSpec
+from services import proposal_service
+from services.agent_gate import evaluate
+from services.agent_runtime import McpRuntime
+from services.proposal_service import in_thread
+from services.proposals import ProposalRefused
+from services.risk_precheck import trading_state
 from utils.object_store_schema import PositionSnapshot, StateSnapshot
-from utils.order_inbox import InboxFormatError, OrderSpec
+from utils.order_inbox import InboxFormatError, OrderSpec, RollSpec
 
 VERSION = "1.0.0"
 
@@ -32,9 +34,22 @@ def _order(args: dict[str, Any]) -> OrderSpec:
         raise ToolError(f"invalid order: {exc}") from None
 
 
+def _positions_body(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"positions": [p for p in doc.get("positions", []) if p.get("status") != "closed"],
+            "portfolio_greeks": doc.get("portfolio_greeks", {}), "equity": doc.get("equity", {})}
+
+
+def _wanted(row: dict[str, Any], expiry: str | None, low: float, high: float, ranged: bool) -> bool:
+    if expiry and row["expiry"] != expiry:
+        return False
+    delta = row.get("delta")
+    return not ranged or (delta is not None and low <= abs(delta) <= high)
+
+
 class TradingMCPServer(BaseMCPServer):
     def __init__(self, runtime: McpRuntime, config: ServerConfig | None = None) -> None:
         self.runtime = runtime
+        self._positions_cache: tuple[int, dict[str, Any], str] | None = None  # (snapshot version, data, JSON)
         super().__init__(config or ServerConfig(name="options-bot", version=VERSION), audit=runtime.audit)
 
     def _register_tools(self) -> None:
@@ -61,24 +76,45 @@ class TradingMCPServer(BaseMCPServer):
         return found
 
     async def _positions(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
-        _, meta = self._snapshot()
-        doc = self.runtime.snapshots.current().view.document or {}  # the parsed snapshot as JSON-ready dicts
-        return {"meta": meta, "positions": [p for p in doc.get("positions", []) if p.get("status") != "closed"],
-                "portfolio_greeks": doc.get("portfolio_greeks", {}), "equity": doc.get("equity", {})}
+        """Open positions, portfolio Greeks and equity: built and serialised once per snapshot version;
+        only the freshness ``meta`` is new on each call."""
+        status = self.runtime.snapshots.current()
+        view = status.view
+        if view.snapshot is None or view.document is None:
+            raise ToolError(f"no state snapshot yet ({status.status}): is the algorithm running?")
+        cached = self._positions_cache
+        if cached is None or cached[0] != view.version:
+            data = _positions_body(view.document)
+            cached = self._positions_cache = (view.version, data, json.dumps(data, default=str,
+                                                                             separators=(",", ":"))[1:])
+        meta = status.meta()
+        return RenderedResult({"meta": meta, **cached[1]},
+                              '{"meta":' + json.dumps(meta, separators=(",", ":")) + "," + cached[2])
 
     async def _chain(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot's chain slice, filtered by expiry and |delta| (a contract without a delta is
+        left out when a delta range is asked for)."""
         snapshot, meta = self._snapshot()
         low, high = args.get("min_abs_delta", 0.0), args.get("max_abs_delta", 1.0)
-        rows = []
-        for p in snapshot.positions:
-            if args.get("expiry") and p.expiry != args["expiry"]:
-                continue
-            if p.delta is not None and not low <= abs(p.delta) <= high:
-                continue
-            rows.append({"symbol": p.symbol, "right": p.right, "strike": p.strike, "expiry": p.expiry,
-                         "mark": p.mark_price, "delta": p.delta, "vega": p.vega, "iv": p.iv})
-        return {"meta": meta, "underlying": snapshot.ticker, "underlying_price": snapshot.underlying_price,
-                "contracts": rows, "note": "the snapshot carries the contracts the bot holds, not the full chain"}
+        ranged, expiry = "min_abs_delta" in args or "max_abs_delta" in args, args.get("expiry")
+        if low > high:
+            raise ToolError(f"min_abs_delta {low} is above max_abs_delta {high}")
+        chain = snapshot.option_chain
+        out: dict[str, Any] = {"meta": meta, "underlying": snapshot.ticker}
+        if chain is None:
+            rows = [{"symbol": p.symbol, "right": p.right, "strike": p.strike, "expiry": p.expiry, "mark": p.mark_price,
+                     "delta": p.delta, "vega": p.vega, "iv": p.iv} for p in snapshot.positions if p.status != "closed"]
+            note = ("this snapshot carries no option chain (no chain read yet, or an algorithm older than the chain "
+                    "slice): these are only the contracts the bot holds")
+            return {**out, "underlying_price": snapshot.underlying_price, "source": "positions", "note": note,
+                    "contracts": [r for r in rows if _wanted(r, expiry, low, high, ranged)]}
+        rows = [dataclasses.asdict(c) for c in chain.contracts]
+        picked = [r for r in rows if _wanted(r, expiry, low, high, ranged)]
+        out.update(underlying_price=chain.underlying_price, source="chain", as_of=chain.as_of.isoformat(),
+                   chain_size=chain.chain_size, expiries=sorted({r["expiry"] for r in rows}), contracts=picked)
+        if not picked:
+            out["note"] = "no contract of the slice matches; 'expiries' lists those it holds"
+        return out
 
     async def _risk(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         snapshot, meta = self._snapshot()
@@ -122,15 +158,25 @@ class TradingMCPServer(BaseMCPServer):
         return await self._step(proposal_service.propose, self._agent(caller), "close", order)
 
     async def _propose_roll(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
+        """ONE roll request once approved (the algorithm sends one combo order); the pre-check and
+        preview look at its two legs: the close of the held contract and the open of the new one."""
         position = self._position(args["position_id"])
-        close = self._closing(position, {"reasoning": args["reasoning"], "confidence": args["confidence"]})
-        opening = _order({"underlying": position.underlying, "right": position.right,
-                          "strike": args.get("new_strike", position.strike), "expiry": args["new_expiry"],
-                          "side": "sell" if position.quantity < 0 else "buy", "quantity": abs(position.quantity),
-                          "order_type": "market", "confidence": args["confidence"], "reasoning": args["reasoning"]})
-        if opening.expiry.isoformat() <= position.expiry:
-            raise ToolError(f"new_expiry must be after the position's expiry {position.expiry}")
-        return await self._step(proposal_service.propose, self._agent(caller), "roll", close, (opening,))
+        new_expiry, new_strike = args["new_expiry"], float(args.get("new_strike", position.strike))
+        if new_expiry < position.expiry or (new_expiry == position.expiry and new_strike == position.strike):
+            raise ToolError(f"new_expiry must be after the position's expiry {position.expiry} (or the same "
+                            "expiry with another new_strike)")
+        limit = args.get("net_limit")
+        try:
+            roll = RollSpec(position_id=position.id, underlying=position.underlying, right=position.right,
+                            strike=position.strike, expiry=date.fromisoformat(position.expiry),
+                            side="short" if position.quantity < 0 else "long", quantity=abs(position.quantity),
+                            new_strike=new_strike, new_expiry=date.fromisoformat(new_expiry),
+                            order_type="market" if limit is None else "limit", limit_price=limit,
+                            confidence=args["confidence"], reasoning=args["reasoning"])
+        except (InboxFormatError, ValueError) as exc:
+            raise ToolError(f"invalid roll: {exc}") from None
+        return await self._step(proposal_service.propose, self._agent(caller), "roll", roll.closing_leg(),
+                                (roll.opening_leg(),), roll)
 
     async def _get_proposal(self, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
         def read(runtime: McpRuntime, agent: AgentSpec, proposal_id: str) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from models.market_data import ContractQuote
+
 
 class OrderKind(StrEnum):
     MARKET = "market"
@@ -74,3 +76,4 @@ class OrderUpdate:
     time: datetime
     is_assignment: bool = False
     message: str = ""
+    contract: ContractQuote | None = None  # an option's right, strike and expiry (LEAN's Symbol), no prices

@@ -151,6 +151,22 @@ class RiskLimits:
         """The seed's API: ``RISK_*`` environment variables over the defaults."""
         return cls.from_parameters(lambda _name: None, environ)
 
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> RiskLimits:
+        """Back from ``as_dict`` (the snapshot's ``risk.limits``); keys it does not know are
+        ignored (a newer writer), a missing one takes its default, a bad value raises ValueError."""
+        known = {item.name for item in fields(cls)}
+        values = {k: v for k, v in doc.items() if k in known}
+        if "blocked_symbols" in values:
+            raw = values["blocked_symbols"]
+            if not isinstance(raw, list | tuple) or not all(isinstance(s, str) for s in raw):
+                raise ValueError(f"blocked_symbols must be a list of tickers, got {raw!r}")
+            values["blocked_symbols"] = frozenset(raw)
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from exc
+
     # -- export --------------------------------------------------------------------------------
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready view for the state snapshot (blocked symbols as a sorted list)."""

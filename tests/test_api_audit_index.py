@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api import audit_tail
-from api.audit_index import AuditIndex
 from models.audit import AuditAction, AuditEntry
+from services import audit_tail
+from services.audit_index import AuditIndex
 from utils.audit_logger import AuditLogger
 from utils.audit_sinks import FileAuditSink
 

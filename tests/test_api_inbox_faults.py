@@ -138,7 +138,7 @@ def test_a_poison_file_never_breaks_the_list_of_other_requests(tmp_path: Path, r
 
 
 def test_a_page_of_the_order_list_reads_only_its_own_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.order_queue import OrderQueue
+    from services.order_queue import OrderQueue
 
     storage = tmp_path / "storage"
     for i in range(120):
@@ -159,7 +159,7 @@ def test_a_page_of_the_order_list_reads_only_its_own_requests(tmp_path: Path, mo
 def test_a_write_never_waits_for_the_order_index_to_be_built(tmp_path: Path) -> None:
     import threading
 
-    from api.order_queue import OrderQueue
+    from services.order_queue import OrderQueue
 
     storage = tmp_path / "storage"
     stored_but_not_audited(storage, "already-there")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.snapshot_cache import SnapshotCache
+from services.snapshot_cache import SnapshotCache
 from tests.test_api_support import AUTH, api_client, make_position, make_snapshot, write_snapshot
 from utils.object_store_schema import STATE_KEY
 

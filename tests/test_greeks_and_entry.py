@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from execution.positions.entry_rule import choose_entry, years_to_expiry
-from execution.positions.greeks import bs_delta, bs_price, implied_volatility
 from harness.pricing import price_chain
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote
+from models.option_greeks import bs_delta, bs_price, implied_volatility
 
 
 def test_our_black_scholes_agrees_with_the_harness_pricer():

@@ -1,4 +1,4 @@
-"""Vectorised Black-Scholes Greeks and implied volatility (execution/positions/greeks.py, issue 3).
+"""Vectorised Black-Scholes Greeks and implied volatility (models/option_greeks.py, issue 3).
 
 Checked three ways: against finite differences of our own price, against the harness's
 independent pricer (harness/pricing.py), and against identities (put-call parity, bounds).
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from execution.positions.greeks import (
+from harness.pricing import price_chain
+from models.option_greeks import (
     IV_HIGH,
     IV_LOW,
     ContractGreeks,
@@ -26,7 +27,6 @@ from execution.positions.greeks import (
     implied_volatility_vectorised,
     theta_per_day,
 )
-from harness.pricing import price_chain
 
 FloatFn = Callable[[np.ndarray], np.ndarray]
 
@@ -358,7 +358,7 @@ def test_iv_of_a_model_price_is_the_model_vol_or_nan_when_unidentifiable(o: dict
 
 
 def test_batch_greeks_from_mids_match_the_one_contract_call() -> None:
-    from execution.positions.greeks import greeks_from_mid, greeks_from_mids
+    from models.option_greeks import greeks_from_mid, greeks_from_mids
 
     calls, mids, strikes, years = [True, False, False], [12.0, 8.0, 10.0], [750.0, 720.0, 800.0], [0.1, 0.2, 0.1]
     batch = greeks_from_mids(calls, mids, 740.0, strikes, years, 0.01)

@@ -9,7 +9,7 @@ slices and recording every OrderEvent with the algorithm time it arrived at.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -534,6 +534,24 @@ def test_partial_fill_with_remainder_never_stays_open_until_cancelled(tmp_path: 
     assert algo.tickets[0].status == OrderStatus.CANCELED
     assert algo.tickets[0].quantity_filled == 2
     assert algo.portfolio[algo.tickets[0].symbol].quantity == 2
+
+
+def test_partial_fill_with_remainder_after_cancel_fills_the_rest_after_the_canceled_event(tmp_path: Path) -> None:
+    """A live brokerage can report a fill after CANCELED; LEAN applies it to the portfolio all the
+    same (``HandleOrderEvents`` in Engine/TransactionHandlers/BrokerageTransactionHandler.cs)."""
+    steps = {1: _buy_four_then_cancel, 30: _buy_four_then_cancel}
+    _, algo = run(tmp_path, scripted(steps), configure=_partial_half("after_cancel"))
+
+    assert algo.statuses() == [OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCELED,
+                               OrderStatus.FILLED]
+    (cancel_time, _), (late_time, late) = algo.events[-2:]
+    assert late_time == cancel_time + timedelta(minutes=1) and late.fill_quantity == 2
+    assert algo.portfolio[algo.tickets[0].symbol].quantity == 4
+
+
+def test_an_unknown_partial_fill_remainder_is_refused() -> None:
+    with pytest.raises(ValueError, match="remainder"):
+        PartialFill(0.5, remainder="later")
 
 
 def _marketable_limit_for_four(algo: ChainAlgorithm, chain: Any) -> None:

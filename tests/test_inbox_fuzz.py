@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from api.order_queue import OrderQueue
 from execution.orders.inbox_consumer import InboxConsumer
 from harness.object_store import ObjectStore
+from services.order_queue import OrderQueue
 from tests.test_api_support import AUTH, TestClient, make_settings, order_body
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 from utils.order_inbox import (

@@ -21,7 +21,24 @@ EXAMPLES = [(LEAN_EXAMPLES, "BasicTemplateOptionsAlgorithm"),
             (VENDORED, "OptionChainProviderAlgorithm"), (VENDORED, "BasicTemplateOptionsFilterUniverseAlgorithm"),
             (VENDORED, "OptionChainIncludeWeeklysByDefaultRegressionAlgorithm"),
             (VENDORED, "OptionChainConsistencyRegressionAlgorithm"),
-            (VENDORED, "OptionFilterReturnsNullRegressionAlgorithm")]
+            (VENDORED, "OptionFilterReturnsNullRegressionAlgorithm"),
+            (VENDORED, "ComboOrderTicketDemoAlgorithm"), (VENDORED, "OptionChainFullDataRegressionAlgorithm"),
+            (VENDORED, "OptionChainApisConsistencyRegressionAlgorithm")]
+# LEAN option examples on this GOOG data that do not run on the harness yet: the LEAN API each still
+# misses (strict: when one starts to pass, move it to EXAMPLES)
+NOT_YET = {
+    "BasicTemplateOptionEquityStrategyAlgorithm": "OptionStrategies (strategy factory methods) and buy(strategy, n)",
+    "BasicTemplateOptionStrategyAlgorithm": "OptionStrategies and sell(strategy, n)",
+    "OptionAssignmentRegressionAlgorithm": "trade_builder / TradeDirection, and LEAN's early-assignment model "
+    "(DefaultOptionAssignmentModel) for the deep in-the-money short options",
+    "OptionUniverseHistoryRegressionAlgorithm": "history(OptionUniverse, ..., flatten=True) of universe data",
+    "OptionUniverseFilterGreeksRegressionAlgorithm": "OptionFilterUniverse Greek and IV filters (delta, gamma, ...)",
+    "NullBuyingPowerOptionBullCallSpreadAlgorithm": "set_security_initializer and the null buying power model",
+    "NullMarginMultipleOrdersRegressionAlgorithm": "portfolio.set_positions (SecurityPositionGroupModel.Null)",
+}
+# surveyed but not runnable on the sample: OptionChainsMultipleFullDataRegressionAlgorithm adds the SPX
+# index and its options (add_index), whose data the GOOG sample does not hold
+
 # the yardstick of the issue, plus every other statistic the harness computes
 YARDSTICK = ("Total Orders", "Total Fees", "End Equity")
 KNOWN_DIFFERENCES = {
@@ -58,6 +75,14 @@ def test_lean_example_matches_every_other_statistic_lean_lists(folder: Path, nam
     compared = {k: (statistics[k], v) for k, v in expected.items() if k in statistics and k not in YARDSTICK}
     assert len(compared) >= 4
     assert {k: ours for k, (ours, _) in compared.items()} == {k: lean for k, (_, lean) in compared.items()}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=f"needs {r}"))
+                                  for n, r in sorted(NOT_YET.items())])
+def test_lean_example_not_yet_supported_matches_lean(name: str, tmp_path: Path) -> None:
+    run = run_lean(VENDORED / f"{name}.py", LEAN_DATA, tmp_path / "storage")
+
+    assert_matches_lean(run.statistics, _expected(VENDORED, name))
 
 
 def test_exercise_and_assignment_events_follow_leans_default_exercise_model(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""mcp_servers/proposals.py: one decision per proposal (first wins), expiry, the approved digest,
+"""services/proposals.py: one decision per proposal (first wins), expiry, the approved digest,
 ids that cannot escape the folder, and a damaged file refused instead of crashing."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mcp_servers.proposals import (
+from services.proposals import (
     APPROVED,
     EXPIRED,
     PENDING,
@@ -72,9 +72,9 @@ def test_a_damaged_proposal_file_is_refused_not_a_crash(tmp_path: Path) -> None:
 def test_concurrent_autonomous_proposals_cannot_overspend_the_budget(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from mcp_servers import proposal_service
-    from mcp_servers.runtime import build_runtime
     from models.agent_policy import AgentBudget, AgentPolicyConfig, AgentSpec, ApprovalMode, hash_token
+    from services import proposal_service
+    from services.agent_runtime import build_runtime
     from tests.test_api_support import write_snapshot
 
     write_snapshot(tmp_path / "storage")

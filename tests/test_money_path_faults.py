@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from api.risk_precheck import precheck, trading_state
 from execution.risk.circuit_breaker import TradingState, Trigger
 from execution.rolls.roll_manager import Roll
 from execution.rolls.roll_target import RollTarget
@@ -24,7 +23,9 @@ from models.exceptions import TradingError
 from models.market_data import ContractQuote, PortfolioView
 from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from models.risk_limits import RiskLimits
+from services.risk_precheck import precheck, trading_state
 from tests.test_trading_bot import EXPIRY, NOW, FakeBroker, candidates, fill
+from utils.audit_logger import AuditLogger
 from utils.object_store_schema import parse_state_snapshot
 from utils.order_inbox import OrderSpec
 
@@ -56,9 +57,10 @@ class Broker(FakeBroker):
         return True
 
 
-def new_bot(broker: Broker | None = None, limits: RiskLimits | None = None, **params: str) -> tuple[TradingBot, Broker]:
+def new_bot(broker: Broker | None = None, limits: RiskLimits | None = None, audit: AuditLogger | None = None,
+            **params: str) -> tuple[TradingBot, Broker]:
     broker = broker or Broker()
-    return TradingBot(BotConfig.from_parameters(params.get), broker, limits=limits), broker
+    return TradingBot(BotConfig.from_parameters(params.get), broker, audit, limits=limits), broker
 
 
 def restart(bot: TradingBot, broker: Broker, held: dict[str, int], now: datetime,
@@ -280,10 +282,10 @@ def test_fault3_old_orders_the_bot_cannot_continue_are_cancelled_and_counted_unt
 
 
 # -- fault 5 ----------------------------------------------------------------------------------
-def assigned(action: str, option_sign: int) -> tuple[TradingBot, Broker]:
+def assigned(action: str, option_sign: int, audit: AuditLogger | None = None) -> tuple[TradingBot, Broker]:
     """Short 3 puts at 5.00, assigned as LEAN's DefaultExerciseModel sends it: the option leg at 0
     with is_assignment, then 300 shares at the 700 strike under the same order id."""
-    bot, broker = new_bot(entry_quantity="3", assignment_action=action)
+    bot, broker = new_bot(audit=audit, entry_quantity="3", assignment_action=action)
     bot.on_market(NOW, 750.0, {}, candidates())
     fill(bot, broker.requests[0], -3, 5.0, fee=1.95)
     at = NOW + timedelta(hours=6)

@@ -1,6 +1,8 @@
 """Property (issue 13): over random sequences of market moves, fills, partial fills, cancels, late
 fills, requests of people and restarts, the bot's book always equals the account, and the
-open-position limit holds on the exposure ledger (held plus working)."""
+open-position limit holds on the exposure ledger (held plus working). A restart may find an order
+that filled while no instance ran, a person's trade (flagged: in the ledger, not managed), or a
+fill event LEAN delivers before the restore."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from execution.session.holdings import Holding
 from execution.session.reconcile import OpenOrder
 from execution.trading_bot import TradingBot
 from models.bot_config import BotConfig, Right
@@ -97,9 +100,10 @@ class World:
         return TradingBot(BotConfig.from_parameters(PARAMS.get), self.account, limits=LIMITS)
 
     def event(self, order_id: int, state: OrderState, quantity: int = 0, price: float = 0.0) -> None:
-        order = self.account.orders[order_id]
+        order = self.account.orders[order_id]  # a fill names its contract (LEAN's Symbol: right, strike, expiry)
+        contract = quote(float(order.symbol[1:]), 5.0) if quantity else None
         self.bot.on_order_update(OrderUpdate(order_id, order.client_id, order.symbol, state, price, quantity,
-                                             0.65 * abs(quantity) / 3, self.now))
+                                             0.65 * abs(quantity) / 3, self.now, contract=contract))
 
     def market(self, minutes: int, move: float) -> None:
         self.now += timedelta(minutes=minutes)
@@ -145,14 +149,34 @@ class World:
         self.bot.submit_external(f"Q{len(self.account.orders)}", quote(strike, self.mids[strike]), quantity, None,
                                  "user:prop", "human")
 
-    def restart(self) -> None:
+    def restart(self, mode: int = 0, pick: int = 0, outside: bool = True) -> None:
+        """``mode`` 1: an open order fills while no instance runs; 2: a person trades then
+        (``outside`` only); 3: an open order's fill event reaches the new instance before its restore."""
         saved = parse_state_snapshot(self.bot.snapshot(self.now, "live").to_json())
+        early: list[OrderUpdate] = []
+        orders = self.open_orders()
+        if mode in (1, 3) and orders:
+            order_id = orders[pick % len(orders)]
+            order = self.account.orders[order_id]
+            quantity = order.remaining
+            self.account.fill(order_id, quantity)
+            if mode == 3:
+                early.append(OrderUpdate(order_id, order.client_id, order.symbol, OrderState.FILLED,
+                                         self.mids[float(order.symbol[1:])], quantity, 0.65, self.now,
+                                         contract=quote(float(order.symbol[1:]), 5.0)))
+        elif mode == 2 and outside:
+            symbol = f"P{STRIKES[pick % len(STRIKES)]:g}"
+            self.account.holdings[symbol] = self.account.holdings.get(symbol, 0) + (1 if pick % 2 else -1)
         self.bot = self._new_bot()
         self.bot.run_id = f"r{len(self.account.orders)}"  # live: a per-start prefix (lean_adapter.py)
-        opened = [OpenOrder(i, o.symbol, o.remaining, o.client_id) for i, o in self.account.orders.items() if o.open]
-        self.bot.restore(saved, lambda p: self.account.holdings.get(p.symbol), self.now, opened)
-        self.confirm_cancels()  # the old orders it cancels are confirmed before it acts
-        self.cancelled.clear()  # (a late fill of a previous run's entry is not booked: see the report)
+        opened = [OpenOrder(i, o.symbol, o.remaining, o.client_id, quote(float(o.symbol[1:]), 5.0))
+                  for i, o in self.account.orders.items() if o.open]  # LEAN's Symbol: right, strike, expiry
+        holdings = [Holding(s, q, 5.0, quote(float(s[1:]), 5.0), self.bot.config.ticker)
+                    for s, q in self.account.holdings.items()]  # LEAN's Portfolio
+        self.bot.restore(saved, lambda p: self.account.holdings.get(p.symbol), self.now, opened,
+                         holdings=holdings, early=early)
+        self.confirm_cancels()  # the old orders it cancels are confirmed before it acts; a late fill
+        # of any cancelled order, this run's or a previous run's (entries included), may still come
 
     def book(self) -> dict[str, int]:
         return self.bot.ledger.held()
@@ -167,7 +191,7 @@ STEP = st.one_of(
     st.tuples(st.just("cancels"), st.just(0), st.just(0)),
     st.tuples(st.just("late"), st.integers(0, 9), st.just(0)),
     st.tuples(st.just("request"), st.integers(0, 2), st.sampled_from([-2, -1, 1, 2])),
-    st.tuples(st.just("restart"), st.just(0), st.just(0)),
+    st.tuples(st.just("restart"), st.integers(0, 3), st.integers(0, 9)),
 )
 
 
@@ -185,7 +209,7 @@ def run_steps(steps: list[tuple[str, int, float]], late_fills: bool) -> World:
         elif name == "request":
             world.request(a, int(b))
         elif name == "restart":
-            world.restart()
+            world.restart(a, int(b), outside=late_fills)
         assert world.book() == world.account_held(), f"after {name}"
         if not late_fills:
             assert len(world.bot.ledger.open_contracts()) <= LIMITS.max_open_positions, f"after {name}"
@@ -204,8 +228,25 @@ def test_the_open_position_limit_holds_on_the_ledger(steps: list[tuple[str, int,
     run_steps(steps, late_fills=False)
 
 
+def test_a_late_fill_of_a_previous_runs_entry_is_booked_as_a_bot_managed_position() -> None:
+    """Entry working, restart (reconciliation cancels it), then LEAN fills it after CANCELED."""
+    world = run_steps([("market", 1, 0.0), ("restart", 0, 0), ("late", 0, 0)], late_fills=True)
+    (position,) = world.bot.book.open_positions()
+    assert position.quantity == -3 and world.account_held() == {position.symbol: -3}
+    assert world.bot.counters["unmatched_events"] == 0
+
+
 def test_the_property_sees_a_scripted_story() -> None:
     """A fixed sequence: entry, partial fill, restart with the rest working, fills, a stop."""
     world = run_steps([("market", 1, 0.0), ("fill", 0, 2), ("restart", 0, 0), ("market", 1, 0.0),
                        ("fill", 0, 4), ("market", 5, 6.0), ("fill", 0, 4)], late_fills=True)
     assert world.account.orders and world.book() == world.account_held()
+
+
+def test_restarts_find_a_fill_while_down_a_persons_trade_and_an_early_event() -> None:
+    """Entry working; it fills while no instance runs (adopted); a person sells 1 P650 (flagged);
+    a stop's fill event arrives before the next restore (booked once)."""
+    world = run_steps([("market", 1, 0.0), ("restart", 1, 0), ("restart", 2, 0), ("market", 5, 6.0),
+                       ("restart", 3, 0)], late_fills=True)
+    assert [d.symbol for d in world.bot.flagged] == ["P650"]
+    assert world.book() == world.account_held() and world.bot.counters["unmatched_events"] == 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = [ROOT / "main.py", *(p for folder in ("models", "execution", "utils", "api", "harness")
-                               for p in sorted((ROOT / folder).rglob("*.py")))]
+FOLDERS = ("models", "execution", "utils", "services", "api", "mcp_servers", "harness")
+PRODUCT = [ROOT / "main.py", *(p for folder in FOLDERS for p in sorted((ROOT / folder).rglob("*.py")))]
 
 
 def silent_handlers(source: str) -> list[int]:

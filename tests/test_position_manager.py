@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from execution.bot_managed_positions import BotManagedPosition, GreeksSource
-from execution.positions.greeks import bs_greeks
 from execution.positions.position_manager import PositionManager
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote
+from models.option_greeks import bs_greeks
 from models.orders import OrderPurpose
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 

@@ -4,6 +4,7 @@ fresh initialize(). After any number of restarts the bot's book equals the accou
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 from harness.brokerage import PartialFill
 from harness.engine import HarnessEngine
-from harness.restart import Drill, drill_setup
+from harness.lean_enums import OrderStatus
+from harness.restart import Drill, Hook, drill_setup
 from harness.runner import main, run
 
 RESTART = datetime(2015, 12, 23, 12, 0)
@@ -22,8 +24,9 @@ def account(engine: HarnessEngine) -> dict[str, int]:
     return {str(h._security.symbol.value): round(h.quantity) for h in portfolio._holdings()}
 
 
-def drilled(tmp_path: Path, moments: list[datetime], days: int = 3, **kwargs: object) -> tuple[HarnessEngine, Drill]:
-    args, drills = drill_setup(moments)
+def drilled(tmp_path: Path, moments: list[datetime], days: int = 3, while_down: Hook | None = None,
+            before_first_slice: Hook | None = None, **kwargs: object) -> tuple[HarnessEngine, Drill]:
+    args, drills = drill_setup(moments, while_down, before_first_slice)
     configure = kwargs.pop("configure", None)
 
     def both(engine: HarnessEngine) -> None:
@@ -31,7 +34,8 @@ def drilled(tmp_path: Path, moments: list[datetime], days: int = 3, **kwargs: ob
             configure(engine)
         args["configure"](engine)
 
-    engine, _ = run(days=days, start=None, seed=7, storage=tmp_path, overrides={}, live_mode=True,
+    overrides = kwargs.pop("overrides", {})
+    engine, _ = run(days=days, start=None, seed=7, storage=tmp_path, overrides=overrides, live_mode=True,
                     configure=both, **kwargs)  # type: ignore[arg-type]
     return engine, drills[0]
 
@@ -79,3 +83,27 @@ def test_the_drill_refuses_a_backtest(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="live mode"):
         run(days=1, start=None, seed=7, storage=tmp_path, overrides={},
             configure=lambda engine: Drill(engine, [RESTART]).install())
+
+
+def _entry_fills_after_its_cancel(engine: HarnessEngine) -> None:
+    engine.brokerage.script.add(lambda order: order.tag.startswith("bot:C"), PartialFill(0.0, remainder="after_cancel"))
+
+
+def test_a_late_fill_of_the_previous_runs_cancelled_entry_becomes_a_bot_managed_position(tmp_path: Path) -> None:
+    """Issue 13, fault 11 across a restart: reconciliation cancels the old run's entry, LEAN reports
+    its fill after CANCELED and books it; the new instance books it too, as a late fill of that entry."""
+    engine, drill = drilled(tmp_path, [datetime(2015, 12, 23, 9, 32)], days=1, configure=_entry_fills_after_its_cancel)
+    (record,) = drill.restarts
+    (cancelled,) = [o for o in record.orders if o["decision"] == "cancel"]
+    assert cancelled["purpose"] == "entry" and cancelled["remaining"] != 0
+    old = engine.brokerage.orders[cancelled["lean_order_id"]]
+    assert old.status == OrderStatus.FILLED and round(old._filled_quantity) == cancelled["remaining"]  # LEAN booked it
+    bot = engine.algorithm.adapter.bot
+    assert bot.ledger.held() == account(engine) and bot.counters["unmatched_events"] == 0
+    (late,) = [p for p in bot.book.positions.values() if p.correlation_id == cancelled["client_id"]]
+    assert late.quantity == cancelled["remaining"]
+    store = engine.object_store
+    audit = [json.loads(line) for key in store.keys if "audit" in str(key) for line in store.read(key).splitlines()]
+    (opened,) = [e for e in audit if e["reason"] == "late_fill"]
+    assert opened["action"] == "trade.open" and opened["resource_id"] == late.id
+    assert opened["metadata"]["purpose"] == "entry" and opened["metadata"]["previous_run"] is True

@@ -13,11 +13,11 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from execution.bot_managed_positions import BotManagedPosition
-from execution.positions.greeks import bs_greeks
 from execution.rolls.roll_target import NoRollTarget, RollTarget, TargetRule, find_roll_target
 from execution.smart_execution import combo_net_quote
 from models.bot_config import Right
 from models.market_data import ContractQuote
+from models.option_greeks import bs_greeks
 from models.roll_config import PutStrikeCap, RollConfig
 
 TODAY = date(2016, 1, 4)

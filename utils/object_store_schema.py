@@ -117,6 +117,39 @@ class EquitySummary:
 
 
 @dataclass(frozen=True)
+class ChainContract:
+    """One contract of the snapshot's option chain slice (None: not known)."""
+
+    symbol: str
+    right: str  # "call" | "put"
+    strike: float
+    expiry: str  # ISO date
+    bid: float | None
+    ask: float | None
+    mark: float | None  # mid of a two-sided quote
+    delta: float | None  # per share, signed
+    vega: float | None  # per 1 % of volatility (LEAN's unit)
+    iv: float | None
+    open_interest: int | None
+    greeks_source: str | None = None  # "market" (LEAN's) | "calculated" (Black-Scholes from the mid)
+
+
+@dataclass(frozen=True)
+class OptionChainSlice:
+    """Contracts around the money of the expiries the algorithm's chain filter sees, bounded in size
+    (execution/session/chain_slice.py), as of ``as_of`` (UTC algorithm time)."""
+
+    as_of: datetime
+    underlying_price: float | None
+    contracts: list[ChainContract]
+    chain_size: int  # contracts in the filtered chain before the slice was cut
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"as_of": _iso(self.as_of), "underlying_price": self.underlying_price,
+                "chain_size": self.chain_size, "contracts": [asdict(c) for c in self.contracts]}
+
+
+@dataclass(frozen=True)
 class StateSnapshot:
     algorithm_time: datetime  # UTC, the algorithm's clock
     mode: str  # "backtest" | "live"
@@ -132,6 +165,7 @@ class StateSnapshot:
     working_orders: list[dict[str, Any]] = field(default_factory=list)
     risk: dict[str, Any] = field(default_factory=dict)  # limits in force and the trading state
     schema_version: int = SCHEMA_VERSION
+    option_chain: OptionChainSlice | None = None  # None: no chain read yet, or a writer older than the field
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +184,7 @@ class StateSnapshot:
             "slippage": dict(self.slippage),
             "working_orders": list(self.working_orders),
             "risk": dict(self.risk),
+            "option_chain": None if self.option_chain is None else self.option_chain.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -207,6 +242,36 @@ def _parse_position(raw: Any, where: str) -> PositionSnapshot:
     return PositionSnapshot(**values)
 
 
+_CHAIN_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "symbol": str, "right": str, "strike": _NUMBER, "expiry": str, "bid": _OPTIONAL_NUMBER, "ask": _OPTIONAL_NUMBER,
+    "mark": _OPTIONAL_NUMBER, "delta": _OPTIONAL_NUMBER, "vega": _OPTIONAL_NUMBER, "iv": _OPTIONAL_NUMBER,
+    "open_interest": (int, type(None)),
+}
+
+
+def _parse_chain(raw: Any) -> OptionChainSlice | None:
+    """The ``option_chain`` section; None when absent (a snapshot written before it existed)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SnapshotFormatError("state.option_chain: expected an object or null")
+    underlying = _require(raw, "underlying_price", _OPTIONAL_NUMBER, "state.option_chain")
+    contracts = []
+    for i, item in enumerate(_require(raw, "contracts", list, "state.option_chain")):
+        where = f"state.option_chain.contracts[{i}]"
+        if not isinstance(item, dict):
+            raise SnapshotFormatError(f"{where}: expected an object")
+        values = {name: _require(item, name, kinds, where) for name, kinds in _CHAIN_FIELDS.items()}
+        for name in ("strike", "bid", "ask", "mark", "delta", "vega", "iv"):
+            values[name] = None if values[name] is None else float(values[name])
+        source = _require(item, "greeks_source", (str, type(None)), where) if "greeks_source" in item else None
+        contracts.append(ChainContract(**values, greeks_source=source))
+    return OptionChainSlice(
+        as_of=_parse_time(_require(raw, "as_of", str, "state.option_chain"), "state.option_chain.as_of"),
+        underlying_price=None if underlying is None else float(underlying), contracts=contracts,
+        chain_size=_require(raw, "chain_size", int, "state.option_chain"))
+
+
 def parse_state_snapshot(text: str | bytes) -> StateSnapshot:
     """Parse and validate a stored state snapshot; raise ``SnapshotFormatError`` if it is not one.
 
@@ -260,5 +325,6 @@ def parse_state_snapshot(text: str | bytes) -> StateSnapshot:
         counters=dict(counters),
         parameters=dict(parameters),
         equity_history=history,
+        option_chain=_parse_chain(doc.get("option_chain")),
         **extras,
     )

@@ -17,19 +17,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from models.exceptions import TradingError
-from utils.json_fields import has_forbidden_characters, require_field
+from utils.inbox_specs import MAX_QUANTITY as MAX_QUANTITY
+from utils.inbox_specs import MAX_TEXT as MAX_TEXT
+from utils.inbox_specs import TICKER_PATTERN as TICKER_PATTERN
+from utils.inbox_specs import InboxFormatError as InboxFormatError
+from utils.inbox_specs import OrderSpec as OrderSpec
+from utils.inbox_specs import RollSpec as RollSpec
+from utils.inbox_specs import check_text, one_of, require
+from utils.json_fields import has_forbidden_characters
 from utils.object_store_schema import KEY_ROOT, is_valid_key
 
 SCHEMA_VERSION = 1
@@ -39,18 +44,12 @@ INBOX_TMP_PREFIX = f"{KEY_ROOT}/inbox_tmp/"  # temporary files: never parsed as 
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,5}(\.[A-Z])?$")
 _INBOX_KEY = re.compile(r"^" + re.escape(INBOX_PREFIX) + r"([A-Za-z0-9_-]{1,64})\.json$")
 _OUTBOX_KEY = re.compile(r"^" + re.escape(OUTBOX_PREFIX) + r"([A-Za-z0-9_-]{1,64})\.json$")
 
 # The same requests as LEAN live commands (``add_command``): the algorithm defines a command class of
 # this name with one string attribute, LEAN_COMMAND_FIELD, and parses it with ``read_request``.
 LEAN_COMMAND_TYPE, LEAN_COMMAND_FIELD = "OptionsBotInboxCommand", "request_json"
-MAX_QUANTITY, MAX_TEXT = 10_000, 2_000
-
-
-class InboxFormatError(TradingError, ValueError):
-    """An inbox request or outcome is torn, malformed or violates the contract."""
 
 
 class InboxAction(StrEnum):
@@ -58,6 +57,7 @@ class InboxAction(StrEnum):
     CANCEL = "cancel"
     HALT = "halt"
     RESUME = "resume"
+    ROLL = "roll"  # one combo order: close a held position, open the same side later (RollSpec)
 
 
 class OutcomeStatus(StrEnum):
@@ -70,11 +70,6 @@ class OutcomeStatus(StrEnum):
 
 
 ACTOR_TYPES = ("human", "ai_agent", "system")
-RIGHTS, SIDES, ORDER_TYPES = ("call", "put"), ("buy", "sell"), ("market", "limit")
-_NUMBER, _OPTIONAL_NUMBER = (int, float), (int, float, type(None))
-_ORDER_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "underlying": str, "right": str, "strike": _NUMBER, "side": str, "quantity": int, "order_type": str,
-    "limit_price": _OPTIONAL_NUMBER, "confidence": _OPTIONAL_NUMBER, "reasoning": str}
 
 
 def _checked_id(request_id: str) -> str:
@@ -154,83 +149,11 @@ def _parse_time(value: Any, where: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _require(doc: dict[str, Any], name: str, kinds: type | tuple[type, ...], where: str) -> Any:
-    return require_field(doc, name, kinds, where, InboxFormatError)
-
-
-def _one_of(value: str, allowed: tuple[str, ...], where: str) -> str:
-    if value not in allowed:
-        raise InboxFormatError(f"{where}: must be one of {list(allowed)}, got {value!r}")
-    return value
-
-
 def _enum(kind: type[StrEnum], value: str, where: str) -> Any:
     try:
         return kind(value)
     except ValueError:
         raise InboxFormatError(f"{where}: unknown {kind.__name__} {value!r}") from None
-
-
-def _text(value: str | None, where: str, required: bool) -> None:
-    if (value is None and required) or (value is not None and (not value.strip() or len(value) > MAX_TEXT)):
-        raise InboxFormatError(f"{where}: required, 1..{MAX_TEXT} characters and not blank")
-    if value is not None and has_forbidden_characters(value, multiline=True):
-        raise InboxFormatError(f"{where}: control characters and lone surrogates are not allowed")
-
-
-@dataclass(frozen=True)
-class OrderSpec:
-    """What a ``submit`` request asks for: one option contract, bought or sold."""
-
-    underlying: str
-    right: str  # call | put
-    strike: float
-    expiry: date
-    side: str  # buy | sell
-    quantity: int  # contracts, > 0
-    order_type: str  # market | limit
-    limit_price: float | None
-    confidence: float | None  # 0..1, the agent's own confidence (required for ai_agent)
-    reasoning: str  # why, for the audit trail
-
-    def __post_init__(self) -> None:
-        if not TICKER_PATTERN.match(self.underlying):
-            raise InboxFormatError(f"order.underlying: not a ticker: {self.underlying!r}")
-        _one_of(self.right, RIGHTS, "order.right")
-        _one_of(self.side, SIDES, "order.side")
-        _one_of(self.order_type, ORDER_TYPES, "order.order_type")
-        if not (math.isfinite(self.strike) and self.strike > 0):
-            raise InboxFormatError("order.strike: must be a positive finite number")
-        quantity = self.quantity
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_QUANTITY:
-            raise InboxFormatError(f"order.quantity: must be an integer in 1..{MAX_QUANTITY}")
-        price = self.limit_price
-        if (self.order_type == "limit") != (price is not None) or (price is not None and not (
-                math.isfinite(price) and price > 0)):
-            raise InboxFormatError("order.limit_price: a limit order needs a positive limit price, a market order none")
-        if self.confidence is not None and not (math.isfinite(self.confidence) and 0.0 <= self.confidence <= 1.0):
-            raise InboxFormatError("order.confidence: must be between 0 and 1")
-        _text(self.reasoning, "order.reasoning", required=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "expiry": self.expiry.isoformat()}
-
-    @classmethod
-    def from_dict(cls, raw: Any) -> OrderSpec:
-        if not isinstance(raw, dict):
-            raise InboxFormatError("order: expected an object")
-        expiry_text = _require(raw, "expiry", str, "order")
-        try:
-            expiry = date.fromisoformat(expiry_text)
-        except ValueError:
-            raise InboxFormatError(f"order.expiry: not an ISO date: {expiry_text!r}") from None
-        values = {name: _require(raw, name, kinds, "order") for name, kinds in _ORDER_FIELDS.items()}
-        for name in ("strike", "limit_price", "confidence"):
-            try:
-                values[name] = None if values[name] is None else float(values[name])
-            except OverflowError:
-                raise InboxFormatError(f"order.{name}: not a finite number") from None
-        return cls(expiry=expiry, **values)
 
 
 @dataclass(frozen=True)
@@ -247,6 +170,7 @@ class InboxRequest:
     target_request_id: str | None = None  # cancel
     reason: str | None = None  # halt / resume (optional for cancel)
     schema_version: int = SCHEMA_VERSION
+    roll: RollSpec | None = None  # roll
 
     def __post_init__(self) -> None:
         _checked_id(self.request_id)
@@ -254,7 +178,7 @@ class InboxRequest:
             raise InboxFormatError(f"idempotency_key must match {IDEMPOTENCY_KEY_PATTERN.pattern}")
         if self.submitted_at.tzinfo is None:
             raise InboxFormatError("submitted_at must be time-zone aware (UTC)")
-        _one_of(self.actor_type, ACTOR_TYPES, "actor_type")
+        one_of(self.actor_type, ACTOR_TYPES, "actor_type")
         if not self.actor.strip() or len(self.actor) > 128 or has_forbidden_characters(self.actor):
             raise InboxFormatError("actor: must be 1..128 characters, no control characters")
         action = _enum(InboxAction, self.action, "action")
@@ -264,16 +188,23 @@ class InboxRequest:
             raise InboxFormatError("target_request_id: required for cancel and only for cancel")
         if self.target_request_id is not None:
             _checked_id(self.target_request_id)
-        _text(self.reason, "reason", required=action in (InboxAction.HALT, InboxAction.RESUME))
+        check_text(self.reason, "reason", required=action in (InboxAction.HALT, InboxAction.RESUME))
+        if (action is InboxAction.ROLL) != (self.roll is not None):
+            raise InboxFormatError("roll: required for roll and only for roll")
         if self.order is not None and self.actor_type == "ai_agent" and self.order.confidence is None:
             raise InboxFormatError("order.confidence: required when an AI agent submits")
+        if self.roll is not None and self.actor_type == "ai_agent" and self.roll.confidence is None:
+            raise InboxFormatError("roll.confidence: required when an AI agent asks for a roll")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": self.schema_version, "kind": REQUEST_KIND, "request_id": self.request_id,
-                "idempotency_key": self.idempotency_key, "submitted_at": _iso(self.submitted_at),
-                "actor": self.actor, "actor_type": self.actor_type, "action": self.action.value,
-                "order": self.order.to_dict() if self.order else None,
-                "target_request_id": self.target_request_id, "reason": self.reason}
+        doc = {"schema_version": self.schema_version, "kind": REQUEST_KIND, "request_id": self.request_id,
+               "idempotency_key": self.idempotency_key, "submitted_at": _iso(self.submitted_at),
+               "actor": self.actor, "actor_type": self.actor_type, "action": self.action.value,
+               "order": self.order.to_dict() if self.order else None,
+               "target_request_id": self.target_request_id, "reason": self.reason}
+        if self.roll is not None:  # only then: the other kinds' documents are as they always were
+            doc["roll"] = self.roll.to_dict()
+        return doc
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
@@ -318,7 +249,7 @@ def _load(text: str | bytes, kind: str) -> dict[str, Any]:
                                f"{str(exc)[:200]}") from None
     if not isinstance(doc, dict):
         raise InboxFormatError(f"{kind}: expected a JSON object")
-    version = _require(doc, "schema_version", int, kind)
+    version = require(doc, "schema_version", int, kind)
     if version != SCHEMA_VERSION:
         raise InboxFormatError(f"{kind}: schema_version {version} is not supported (reader knows {SCHEMA_VERSION})")
     if doc.get("kind") != kind:
@@ -329,30 +260,31 @@ def _load(text: str | bytes, kind: str) -> dict[str, Any]:
 def read_request(text: str | bytes) -> InboxRequest:
     """Parse an inbox request; ``InboxFormatError`` for anything that is not a whole, valid one."""
     doc = _load(text, REQUEST_KIND)
-    action = _enum(InboxAction, _require(doc, "action", str, "request"), "request.action")
+    action = _enum(InboxAction, require(doc, "action", str, "request"), "request.action")
     order_raw = doc.get("order")
     try:
         return InboxRequest(
-            request_id=_require(doc, "request_id", str, "request"),
-            idempotency_key=_require(doc, "idempotency_key", str, "request"),
+            request_id=require(doc, "request_id", str, "request"),
+            idempotency_key=require(doc, "idempotency_key", str, "request"),
             submitted_at=_parse_time(doc.get("submitted_at"), "request.submitted_at"),
-            actor=_require(doc, "actor", str, "request"), actor_type=_require(doc, "actor_type", str, "request"),
+            actor=require(doc, "actor", str, "request"), actor_type=require(doc, "actor_type", str, "request"),
             action=action, order=None if order_raw is None else OrderSpec.from_dict(order_raw),
-            target_request_id=_require(doc, "target_request_id", (str, type(None)), "request"),
-            reason=_require(doc, "reason", (str, type(None)), "request"))
+            target_request_id=require(doc, "target_request_id", (str, type(None)), "request"),
+            reason=require(doc, "reason", (str, type(None)), "request"),
+            roll=None if doc.get("roll") is None else RollSpec.from_dict(doc["roll"]))
     except (TypeError, AttributeError) as exc:
         raise InboxFormatError(f"request: malformed: {exc}") from None
 
 
 def read_outcome(text: str | bytes) -> InboxOutcome:
     doc = _load(text, OUTCOME_KIND)
-    status = _enum(OutcomeStatus, _require(doc, "status", str, "outcome"), "outcome.status")
-    reasons, order_ids = _require(doc, "reasons", list, "outcome"), _require(doc, "order_ids", list, "outcome")
-    extra = _require(doc, "extra", dict, "outcome") if "extra" in doc else {}
+    status = _enum(OutcomeStatus, require(doc, "status", str, "outcome"), "outcome.status")
+    reasons, order_ids = require(doc, "reasons", list, "outcome"), require(doc, "order_ids", list, "outcome")
+    extra = require(doc, "extra", dict, "outcome") if "extra" in doc else {}
     if not all(isinstance(r, str) for r in reasons) or not all(
             isinstance(o, int) and not isinstance(o, bool) for o in order_ids):
         raise InboxFormatError("outcome: reasons must be strings and order_ids integers (LEAN order ids)")
-    return InboxOutcome(request_id=_require(doc, "request_id", str, "outcome"), status=status,
+    return InboxOutcome(request_id=require(doc, "request_id", str, "outcome"), status=status,
                         processed_at=_parse_time(doc.get("processed_at"), "outcome.processed_at"),
                         reasons=tuple(reasons), order_ids=tuple(order_ids), extra=extra)
 

@@ -7,7 +7,9 @@ Each poll reads the inbox keys that have no outcome yet, oldest first, and for e
    not retried — the audit trail tells whether its order went out);
 2. acts: ``submit`` goes through the same pre-trade gateway as the bot's own orders (the actor and
    the agent's confidence and reasoning go into the audit trail), ``cancel`` cancels a working
-   order, ``halt`` halts the circuit breaker, ``resume`` resets it (both need actor and reason);
+   order, ``halt`` halts the circuit breaker, ``resume`` resets it (both need actor and reason),
+   ``roll`` hands a whole position's roll to the roll manager (one combo order through the gateway,
+   under the request id; execution/rolls/requested_roll.py);
 3. saves the final outcome (accepted with LEAN order ids, or rejected with reasons) and audits it.
 
 A torn or malformed request file (or one nested too deep, holding a number too long, bytes that are
@@ -23,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from execution.risk.circuit_breaker import CircuitBreakerResetRefused
+from execution.rolls.requested_roll import RollRequest
 from models.audit import AuditAction
 from models.market_data import ContractQuote
 from utils.logging_config import get_logger
@@ -150,6 +153,8 @@ class InboxConsumer:
             if bot.cancel_external(request.target_request_id):
                 return OutcomeStatus.CANCELLED, (), ()
             return OutcomeStatus.REJECTED, ("no working order for that request",), ()
+        if action is InboxAction.ROLL:
+            return self._roll(request)
         assert request.order is not None
         spec = request.order
         if spec.underlying != bot.config.ticker:
@@ -165,6 +170,16 @@ class InboxConsumer:
         if tracked.rejected:
             return OutcomeStatus.REJECTED, ("rejected by the brokerage",), tuple(tracked.lean_order_ids)
         return OutcomeStatus.ACCEPTED, (), tuple(tracked.lean_order_ids)
+
+    def _roll(self, request: InboxRequest) -> tuple[OutcomeStatus, tuple[str, ...], tuple[int, ...]]:
+        assert request.roll is not None
+        spec = request.roll
+        new_quote = self._resolve(spec.opening_leg()) if spec.underlying == self._bot.config.ticker else None
+        result = self._bot.rolls.request(RollRequest(request.request_id, spec, new_quote, request.actor,
+                                                     request.actor_type), self._bot.now or self._clock())
+        if not result.accepted:
+            return OutcomeStatus.REJECTED, (result.reason or "rejected",), result.order_ids
+        return OutcomeStatus.ACCEPTED, (), result.order_ids
 
     def _finish(self, request_id: str, status: OutcomeStatus, reasons: tuple[str, ...] = (),
                 order_ids: tuple[int, ...] = ()) -> InboxOutcome:

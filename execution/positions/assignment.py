@@ -16,6 +16,11 @@ limits see the shares. Then ``assignment_action``:
   against the strike.
 - ``hold``: the shares stay (the wheel); nothing is sent.
 
+A sale (or buy-back) of such shares larger than what is held — e.g. a previous run's close that
+fills after the restart found fewer shares, or a person's order — closes the shares and books the
+rest as a stock position of its own (origin ``excess_fill``, audited with its quantity), never
+dropped: LEAN books all of it. That position is closed at once, whatever ``assignment_action``.
+
 Everything is logged (OPTION_ASSIGNED, ASSIGNMENT_SHARES_BOOKED, ASSIGNMENT_CLOSE_DUE) and
 audited (``AuditAction.TRADE_OPEN`` / ``TRADE_CLOSE`` with resource type ``stock_position``).
 """
@@ -35,6 +40,7 @@ from utils.logging_config import get_logger
 logger = get_logger(__name__)
 
 ASSIGNMENT_ACTIONS = ("close", "hold")
+EXCESS = "excess_fill"  # a StockPosition's origin: the rest of a share fill larger than the shares held
 
 
 def is_exercise_leg(update: OrderUpdate) -> bool:
@@ -55,11 +61,13 @@ class StockPosition:
     fees: float = 0.0
     close_sent: bool = False
     retry_at: datetime | None = None
+    origin: str = "assignment"  # or EXCESS
 
     def as_dict(self) -> dict[str, object]:
         return {"symbol": self.symbol, "quantity": self.quantity, "cost": self.cost,
                 "from_position": self.from_position, "opened_at": self.opened_at.isoformat(),
-                "realized_pnl": self.realized_pnl, "fees": self.fees, "close_sent": self.close_sent}
+                "assigned_on": self.assigned_on.isoformat(), "realized_pnl": self.realized_pnl, "fees": self.fees,
+                "close_sent": self.close_sent, "origin": self.origin}
 
 
 class Assignments:
@@ -115,6 +123,8 @@ class Assignments:
             try:
                 symbol, quantity = str(raw["symbol"]), int(raw["quantity"])
                 cost = float(raw["cost"])
+                # the close is due from the session after the assignment (a snapshot without the day: now)
+                assigned_on = date.fromisoformat(str(raw["assigned_on"])) if raw.get("assigned_on") else now.date()
             except (KeyError, TypeError, ValueError) as exc:
                 differences.append(f"stock position unreadable: {exc}")
                 continue
@@ -126,19 +136,20 @@ class Assignments:
             if managed != lean or managed != quantity:
                 differences.append(f"{symbol}: saved {quantity} shares, LEAN {lean}, managed {managed}")
             self.stocks[symbol] = StockPosition(symbol, managed, cost, str(raw.get("from_position") or ""), now,
-                                                now.date(), float(raw.get("realized_pnl") or 0.0))
+                                                assigned_on, float(raw.get("realized_pnl") or 0.0),
+                                                origin=EXCESS if raw.get("origin") == EXCESS else "assignment")
         return differences
 
     def due(self, now: datetime) -> list[StockPosition]:
-        """With ``close``: shares to close now (from the session after the assignment on; a refused
-        close again after its back-off)."""
-        if self.action != "close":
-            return []
-        return [s for s in self.stocks.values() if s.quantity and not s.close_sent and now.date() > s.assigned_on
+        """Shares to close now: with ``close``, from the session after the assignment on; the rest of
+        an over-sized fill at once, whatever the action; a refused close again after its back-off."""
+        return [s for s in self.stocks.values() if s.quantity and not s.close_sent
+                and (s.origin == EXCESS or (self.action == "close" and now.date() > s.assigned_on))
                 and (s.retry_at is None or now >= s.retry_at)]
 
     def apply_fill(self, update: OrderUpdate) -> StockPosition | None:
-        """A fill of a bot order on shares it holds: realises the gain or loss against the cost."""
+        """A fill of a bot order on shares it holds: realises the gain or loss against the cost; the
+        part beyond the shares held becomes a stock position of its own (``_excess``)."""
         stock = self.stocks.get(update.symbol)
         if stock is None or not stock.quantity or (stock.quantity > 0) == (update.fill_quantity > 0):
             return None
@@ -152,4 +163,18 @@ class Assignments:
             self._audit.log(AuditAction.TRADE_CLOSE, f"Assigned shares closed: {update.symbol}",
                             resource_type="stock_position", resource_id=update.symbol, reason="assignment_close",
                             metadata={"realized_pnl": round(stock.realized_pnl, 2), "fees": round(stock.fees, 2)})
+        excess = update.fill_quantity + sign * closed
+        if excess:
+            self._excess(stock, update, excess)
         return stock
+
+    def _excess(self, stock: StockPosition, update: OrderUpdate, excess: int) -> None:
+        stock.quantity, stock.cost, stock.origin = excess, update.fill_price, EXCESS
+        stock.opened_at, stock.assigned_on = update.time, update.time.date()
+        stock.close_sent, stock.retry_at = False, None
+        fields = {"symbol": update.symbol, "shares": excess, "price": update.fill_price, "fill_quantity":
+                  update.fill_quantity, "lean_order_id": update.order_id, "order_id": update.client_id}
+        logger.warning("EXCESS_SHARES_BOOKED", extra=fields)
+        self._audit.log(AuditAction.TRADE_OPEN, f"Share fill beyond the shares held: {excess:+d} {update.symbol} at "
+                        f"{update.fill_price:g} (LEAN booked it) is a stock position, closed at once",
+                        resource_type="stock_position", resource_id=update.symbol, reason=EXCESS, metadata=fields)

@@ -15,9 +15,9 @@ from datetime import date, datetime, time
 
 import numpy as np
 
-from execution.positions.greeks import bs_delta, implied_volatility
 from models.bot_config import BotConfig, OptionSide, Right
 from models.market_data import ContractQuote
+from models.option_greeks import bs_delta, implied_volatility
 
 EXPIRY_TIME = time(16, 0)
 SECONDS_PER_YEAR = 365.0 * 24 * 3600

@@ -28,10 +28,10 @@ from execution.bot_managed_positions import (
     PositionBook,
     calculate_close_quantity,
 )
-from execution.positions.greeks import greeks_from_mids
 from models.audit import AuditAction
 from models.bot_config import BotConfig, Right
 from models.market_data import ContractQuote
+from models.option_greeks import greeks_from_mids
 from models.orders import OrderPurpose
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger

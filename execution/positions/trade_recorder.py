@@ -12,7 +12,7 @@ from execution.risk.circuit_breaker import CircuitBreaker
 from execution.session.session_state import SessionState
 from models.audit import AuditAction
 from models.market_data import ContractQuote
-from models.orders import OrderUpdate
+from models.orders import OrderRequest, OrderUpdate
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 
@@ -44,6 +44,33 @@ class TradeRecorder:
                            f"{position.symbol} missing from the option chain; marks and Greeks are stale",
                            resource_type="position", resource_id=position.id,
                            reason="held contract not in chain", correlation_id=position.correlation_id)
+
+    def order_submitted(self, request: OrderRequest, order_type: str, actor: str, actor_type: str) -> None:
+        """Approved by the pre-trade gateway, about to reach the broker."""
+        self.counters["orders_submitted"] += 1
+        logger.info("ORDER_SUBMITTED", extra={
+            "order_id": request.client_id, "symbol": request.symbol, "quantity": request.quantity,
+            "purpose": request.purpose.value, "position_id": request.position_id, "actor": actor,
+            "order_type": order_type})
+        self.audit.log_order_submit(request.client_id, request.symbol, request.quantity, order_type,
+                                    request.purpose.value, limit_price=request.limit_price, actor=actor,
+                                    actor_type=actor_type, correlation_id=request.correlation_id)
+
+    def order_refused(self, request: OrderRequest, reason: str) -> None:
+        """Refused before reaching LEAN: by the pre-trade gateway, or by LEAN before the order existed."""
+        self.counters["risk_rejections"] += 1
+        logger.warning("ORDER_REJECTED", extra={
+            "order_id": request.client_id, "symbol": request.symbol, "reason": reason,
+            "purpose": request.purpose.value, "stage": "pre_trade_gateway"})
+
+    def order_rejected(self, update: OrderUpdate, correlation_id: str | None) -> None:
+        """LEAN or the brokerage rejected an order (an INVALID event)."""
+        self.counters["orders_rejected"] += 1
+        logger.warning("ORDER_REJECTED", extra={
+            "order_id": update.client_id or str(update.order_id), "lean_order_id": update.order_id,
+            "symbol": update.symbol, "reason": update.message})
+        self.audit.log_order_reject(update.client_id or str(update.order_id), update.symbol,
+                                    update.message or "rejected by LEAN", correlation_id=correlation_id)
 
     def unmatched(self, update: OrderUpdate, reason: str) -> None:
         self.counters["unmatched_events"] += 1

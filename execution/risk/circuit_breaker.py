@@ -39,25 +39,13 @@ from typing import Any
 from models.audit import AuditAction
 from models.exceptions import TradingError
 from models.risk_limits import RiskLimits, limit_reached
+from models.trading_state import SEVERITY, TradingState, permits
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)
 
 RESET_ACTOR_TYPES = frozenset({"human", "ai_agent"})
-
-
-class TradingState(StrEnum):
-    ACTIVE = "active"
-    REDUCING = "reducing"
-    HALTED = "halted"
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-
-_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
 
 class Trigger(StrEnum):
@@ -81,16 +69,6 @@ TRIGGER_STATE: dict[Trigger, TradingState] = {
 
 class CircuitBreakerResetRefused(TradingError, ValueError):
     """A reset without a named human/agent actor or without a reason."""
-
-
-def permits(state: TradingState, reduces_exposure: bool, is_cancel: bool,
-            halted_allows_closes: bool) -> bool:
-    """The one rule of what each state lets through (used by the breaker and the gateway)."""
-    if is_cancel or state is TradingState.ACTIVE:
-        return True
-    if state is TradingState.REDUCING:
-        return reduces_exposure
-    return reduces_exposure and halted_allows_closes
 
 
 @dataclass(frozen=True)
@@ -249,7 +227,7 @@ class CircuitBreaker:
         self._update_state("system", "system", f"{trigger.value} tripped: {detail}" if detail else trigger.value)
 
     def _update_state(self, actor: str, actor_type: str, reason: str) -> None:
-        new = max((trip.state for trip in self._trips.values()), key=_SEVERITY.__getitem__,
+        new = max((trip.state for trip in self._trips.values()), key=SEVERITY.__getitem__,
                   default=TradingState.ACTIVE)
         if new is self._state:
             return

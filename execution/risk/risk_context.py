@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from execution.ledger import ExposureLedger
-from execution.positions.greeks import greeks_from_mids
 from execution.positions.position_manager import PortfolioGreeks
 from execution.risk.circuit_breaker import CircuitBreaker, TradingState
-from execution.risk.pre_trade_validator import OrderCounter, PreTradeContext
+from execution.risk.pre_trade_validator import OrderCounter
 from models.bot_config import Right
 from models.market_data import ContractQuote
+from models.option_greeks import greeks_from_mids
 from models.orders import OrderRequest
+from models.pre_trade_rules import PreTradeContext
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ def _unit_greeks(quote: ContractQuote, spot: float, today_ordinal: int, rate: fl
     return None if greeks is None else (greeks.delta, greeks.vega)
 
 
-def build_pre_trade_context(inputs: RiskInputs, now: datetime, orders: Sequence[OrderRequest]) -> PreTradeContext:
+def build_pre_trade_context(inputs: RiskInputs, now: datetime, orders: Sequence[OrderRequest], *,
+                            every_contract: bool = False) -> PreTradeContext:
+    """The context for ``orders``. ``every_contract``: also estimate the Greeks of held contracts the
+    orders do not trade (the snapshot's copy, which the sidecar's dry run reads for any order)."""
     quotes, ledger = inputs.quotes, inputs.ledger
     spot = inputs.spot() or 0.0
     positions = ledger.held()
@@ -69,7 +73,8 @@ def build_pre_trade_context(inputs: RiskInputs, now: datetime, orders: Sequence[
             continue
         if quote.has_two_sided_quote:
             prices[symbol] = quote.mid
-        if symbol in positions and symbol not in pending and not any(o.symbol == symbol for o in orders):
+        if (not every_contract and symbol in positions and symbol not in pending
+                and not any(o.symbol == symbol for o in orders)):
             continue  # held and not traded: its Greeks are already in the portfolio totals
         unit = _unit_greeks(quote, spot, now.toordinal(), inputs.risk_free_rate)
         if unit is not None:

@@ -27,8 +27,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from execution.bot_managed_positions import BotManagedPosition, FillRejected
+from execution.bot_managed_positions import BotManagedPosition, FillRejected, PositionStatus
 from execution.ledger import WorkingLeg
+from execution.positions.fill_booking import FillOrigin, crosses_zero
+from execution.rolls.requested_roll import RequestedRollResult, RollRequest, refusal, requested_target
 from execution.rolls.roll_rules import RollDecision, resolve_no_target, should_roll
 from execution.rolls.roll_target import NoRollTarget, RollTarget, find_roll_target
 from execution.rolls.step_order import due_for_roll
@@ -71,6 +73,7 @@ class Roll:
     failing: str | None = None  # timed out: the reason, until LEAN confirms the cancels
     sending: bool = False  # its combo is being validated: not yet working for the ledger
     expected: dict[str, float] = field(default_factory=dict)  # each leg's mid at roll time: the slippage reference
+    refusal: str | None = None  # why its combo never went out (gateway or LEAN)
 
     @property
     def close_goal(self) -> int:
@@ -182,12 +185,41 @@ class RollManager:
         if isinstance(target, NoRollTarget):
             self._no_target(roll_id, position, decision, target)
             return
+        self._start(roll_id, position, current, target, now, target.limit_price)
+
+    def _start(self, roll_id: str, position: BotManagedPosition, current: ContractQuote, target: RollTarget,
+               now: datetime, limit: float | None) -> Roll:
         roll = Roll(roll_id, position.id, target, now)
         legs = ((position.symbol, current), (target.symbol, target.quote))
         roll.expected = {symbol: quote.mid for symbol, quote in legs if quote.has_two_sided_quote}
         self.rolls[roll_id] = roll
-        bot.quotes[target.symbol] = target.quote
-        self._send(roll, now, target.limit_price)
+        self.bot.quotes[target.symbol] = target.quote
+        self._send(roll, now, limit)
+        return roll
+
+    def request(self, wanted: RollRequest, now: datetime) -> RequestedRollResult:
+        """A roll a person or agent asked for (execution/rolls/requested_roll.py), worked as the bot's own."""
+        spec, bot = wanted.spec, self.bot
+        position = bot.book.positions.get(spec.position_id)
+        reason = refusal(wanted, position, bot, position is not None and self.rolling(position.id))
+        target = reason if reason is not None or position is None else requested_target(
+            wanted, position, bot.quotes[position.symbol], now.date())
+        if isinstance(target, str) or position is None:
+            logger.warning("ROLL_REQUEST_REFUSED", extra={"request_id": wanted.request_id, "reason": target})
+            return RequestedRollResult(False, str(target))
+        logger.info("ROLL_INITIATED", extra={"roll_id": wanted.request_id, "position_id": position.id,
+                                             "symbol": position.symbol, "requested_by": wanted.actor})
+        bot.audit.log(AuditAction.ROLL_START, f"Roll {wanted.request_id} of {position.symbol} requested by "
+                      f"{wanted.actor}", actor=wanted.actor, actor_type=wanted.actor_type, resource_type="roll",
+                      resource_id=wanted.request_id, correlation_id=wanted.request_id, reason=spec.reasoning,
+                      before_state={"position_id": position.id, "symbol": position.symbol,
+                                    "quantity": position.quantity}, metadata={"request": spec.to_dict()})
+        self._attempted[position.id] = now.date()  # the bot's own roll rules leave it alone today
+        roll = self._start(wanted.request_id, position, bot.quotes[position.symbol], target, now, spec.limit_price)
+        if roll.phase is RollPhase.FAILED or not roll.order_ids:
+            roll.phase = RollPhase.FAILED
+            return RequestedRollResult(False, roll.refusal or "LEAN refused the combo order", tuple(roll.order_ids))
+        return RequestedRollResult(True, None, tuple(roll.order_ids))
 
     def _send(self, roll: Roll, now: datetime, limit: float | None) -> None:
         bot, target = self.bot, roll.target
@@ -208,7 +240,7 @@ class RollManager:
         finally:
             roll.sending = False
         if not result.accepted:
-            roll.phase = RollPhase.FAILED
+            roll.phase, roll.refusal = RollPhase.FAILED, f"refused by the pre-trade gateway: {result.validation.reason}"
             logger.warning("ROLL_VALIDATION_FAILED", extra={"roll_id": roll.roll_id,
                                                             "reason": result.validation.reason})
             bot.audit.log(AuditAction.ROLL_FAIL, f"Roll {roll.roll_id} refused by the pre-trade gateway",
@@ -256,19 +288,24 @@ class RollManager:
     def _fill(self, roll: Roll, update: OrderUpdate) -> None:
         bot, target = self.bot, roll.target
         old = bot.book.positions[roll.position_id]
-        try:
-            if update.symbol == target.close_symbol:
-                bot.manager.apply_fill(old, update.fill_quantity, update.fill_price, update.fee, update.time)
-                roll.last_fill = update
-                roll.close_filled += update.fill_quantity  # counted only once booked
-            else:
-                new = self._new_position(roll, old, update.time)
-                bot.manager.apply_fill(new, update.fill_quantity, update.fill_price, update.fee, update.time)
-                roll.open_filled += update.fill_quantity
-        except FillRejected as exc:
-            bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
-            return
-        bot.record_fill(update, roll.roll_id)
+        closing = update.symbol == target.close_symbol
+        position = old if closing else self._new_position(roll, old, update.time)
+        if position.status is PositionStatus.CLOSED or crosses_zero(position.quantity, update.fill_quantity):
+            # a late leg fill (LEAN books it): its position was closed meanwhile (by a repair) or it
+            # goes through zero; booked like any fill, the rest as a position of its own
+            bot.book_fill(update, FillOrigin(roll.roll_id, OrderPurpose.ROLL.value, roll.roll_id))
+        else:
+            try:
+                bot.manager.apply_fill(position, update.fill_quantity, update.fill_price, update.fee, update.time)
+            except FillRejected as exc:
+                bot.unmatched(update, f"roll {roll.roll_id}: {exc}")
+                return
+            bot.record_fill(update, roll.roll_id)
+        if closing:
+            roll.last_fill = update
+            roll.close_filled += update.fill_quantity  # counted only once booked
+        else:
+            roll.open_filled += update.fill_quantity
         expected = roll.expected.get(update.symbol, 0.0)
         if expected > 0:  # roll fills are charged to the slippage budget like any other fill
             bot.slippage.check_slippage(expected, update.fill_price, update.fill_quantity, roll.roll_id,

@@ -74,10 +74,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from execution.positions.greeks import DAYS_PER_YEAR, bs_greeks, implied_volatility_vectorised
 from execution.smart_execution import combo_net_quote
 from models.bot_config import Right
 from models.market_data import ContractQuote
+from models.option_greeks import DAYS_PER_YEAR, bs_greeks, implied_volatility_vectorised
 from models.roll_config import PutStrikeCap, RollConfig, TargetChoice
 from utils.logging_config import get_logger
 

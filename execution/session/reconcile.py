@@ -27,7 +27,9 @@ from typing import Any
 from execution.bot_managed_positions import PositionBook
 from execution.ledger import WorkingLeg
 from execution.orders.order_executor import OrderExecutor
+from execution.positions.fill_booking import FillOrigin
 from models.audit import AuditAction
+from models.market_data import ContractQuote
 from models.orders import OrderPurpose, OrderRequest, OrderState, OrderUpdate
 from utils.audit_logger import AuditLogger
 from utils.logging_config import get_logger
@@ -52,6 +54,7 @@ class OpenOrder:
     symbol: str
     remaining: int
     client_id: str | None  # from the order tag ``bot:<client id>``; None when the bot did not place it
+    contract: ContractQuote | None = None  # right, strike and expiry (from LEAN's Symbol), when an option
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def plan_orders(open_orders: Iterable[OpenOrder], saved_working: Iterable[Any],
                 positions: Mapping[str, tuple[str, int]]) -> list[OrderDecision]:
     """``positions``: symbol -> (position id, signed contracts) of what was restored."""
     known = {str(w.get("client_id")): w for w in saved_working
-             if isinstance(w, dict) and w.get("source", "bot") == "bot"}
+             if isinstance(w, dict) and w.get("source", "bot") in ("bot", "roll")}  # a roll's legs: its roll id
     adopted: dict[str, int] = {}  # contracts of each position already covered by adopted closes
     out = []
     for order in sorted(open_orders, key=lambda o: o.order_id):
@@ -107,13 +110,16 @@ def _why_not_adopt(order: OpenOrder, saved: Any, purpose: str, held: tuple[str, 
 
 
 class PreviousRunOrders:
-    """Cancelled or flagged orders of a previous run: in the exposure ledger until their final event."""
+    """Cancelled or flagged orders of a previous run: in the exposure ledger until their final
+    event, and remembered after it: LEAN can still report a fill after CANCELED (and books it)."""
 
     def __init__(self) -> None:
         self._legs: dict[int, WorkingLeg] = {}
+        self._decisions: dict[int, OrderDecision] = {}  # every one (a restart's open orders: a few)
 
     def add(self, decision: OrderDecision) -> None:
         order = decision.order
+        self._decisions[order.order_id] = decision
         self._legs[order.order_id] = WorkingLeg(order.client_id or f"lean:{order.order_id}", order.symbol,
                                                 order.remaining, decision.purpose, decision.position_id,
                                                 (order.order_id,), "previous_run")
@@ -121,18 +127,38 @@ class PreviousRunOrders:
     def working_legs(self) -> list[WorkingLeg]:
         return list(self._legs.values())
 
-    def on_update(self, update: OrderUpdate) -> bool:
-        """Follow an event of such an order; True when it was one."""
+    def origin(self, client_id: str) -> FillOrigin:
+        """A fill of a bot order (tagged ``bot:<client id>``) that no part of this run tracks: an
+        order of a previous run under that client id (a replaced order: its replacement was open at
+        the restart), else one nobody knows any more (purpose unknown)."""
+        for decision in self._decisions.values():
+            origin = fill_origin(decision)
+            if origin is not None and origin.client_id == client_id:
+                return origin
+        return FillOrigin(client_id, "unknown", client_id)
+
+    def on_update(self, update: OrderUpdate) -> OrderDecision | None:
+        """Follow an event of such an order (also one after its final event); its decision, or None
+        when it is not one."""
+        decision = self._decisions.get(update.order_id)
         leg = self._legs.get(update.order_id)
         if leg is None:
-            return False
+            return decision
         if update.state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED) and update.fill_quantity:
             leg = WorkingLeg(leg.ref, leg.symbol, leg.remaining - update.fill_quantity, leg.purpose,
                              leg.position_id, leg.lean_order_ids, leg.source)
             self._legs[update.order_id] = leg
         if update.state.is_final or leg.remaining == 0:
             del self._legs[update.order_id]
-        return True
+        return decision
+
+
+def fill_origin(decision: OrderDecision) -> FillOrigin | None:
+    """What a fill of a previous run's order books as (None: not placed by the bot)."""
+    order = decision.order
+    if order.client_id is None:
+        return None
+    return FillOrigin(order.client_id, decision.purpose, order.client_id, order.contract, previous_run=True)
 
 
 def adopt(decision: OrderDecision, executor: OrderExecutor, book: PositionBook, now: datetime) -> None:

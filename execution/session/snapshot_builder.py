@@ -14,8 +14,9 @@ from execution.positions.position_manager import PortfolioGreeks
 from execution.session.session_state import SessionState
 from models.bot_config import BotConfig
 from models.market_data import PortfolioView
+from models.pre_trade_rules import PreTradeContext, context_to_dict
 from models.risk_limits import RiskLimits
-from utils.object_store_schema import EquitySummary, PositionSnapshot, StateSnapshot
+from utils.object_store_schema import EquitySummary, OptionChainSlice, PositionSnapshot, StateSnapshot
 
 
 def position_snapshot(p: BotManagedPosition) -> PositionSnapshot:
@@ -46,6 +47,10 @@ def describe_working(leg: WorkingLeg, orders: Mapping[str, TrackedOrder]) -> dic
     return out
 
 
+def no_chain() -> OptionChainSlice | None:
+    return None
+
+
 def state_fingerprint(session: SessionState, ledger: ExposureLedger, counters: Mapping[str, int]) -> tuple[object, ...]:
     """Changes whenever something a restart needs changed: the session state, the book (fills,
     opens, closes), the working orders."""
@@ -68,6 +73,10 @@ class SnapshotSources:
     describe_working: Callable[[WorkingLeg], dict[str, Any]]
     gateway_rejections: Callable[[], int]
     stock_positions: Callable[[], list[dict[str, Any]]] = list  # shares an assignment delivered
+    option_chain: Callable[[], OptionChainSlice | None] = no_chain  # the last chain slice (chain_slice.py)
+    flagged_holdings: Callable[[], list[dict[str, Any]]] = list  # LEAN holdings a restart left alone
+    # the gateway's context now, for the sidecar's dry run of its rules (services/gateway_dry_run.py)
+    gateway_context: Callable[[], PreTradeContext] | None = None
 
 
 def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: PortfolioView,
@@ -80,10 +89,12 @@ def build_snapshot(src: SnapshotSources, now_utc: datetime, mode: str, view: Por
         positions=[position_snapshot(p) for p in src.book.positions.values()],
         counters=dict(src.counters), parameters=src.config.as_parameters(),
         equity_history=list(equity_history), portfolio_greeks=asdict(src.greeks()),
-        slippage=session.slippage.to_dict(), working_orders=working,
+        slippage=session.slippage.to_dict(), working_orders=working, option_chain=src.option_chain(),
         risk={"trading_state": session.trading_state.value, "breaker_state": session.breaker.state.value,
               "reduce_only": session.reduce_only, "entries_suspended": session.entries_suspended,
               "limits": src.limits.as_dict(), "circuit_breaker": session.breaker.as_dict(),
               "orders_today": session.counter.orders_today, "gateway_rejections": src.gateway_rejections(),
               "exposure": {"held": src.ledger.held(), "pending": src.ledger.pending()},
-              "session": session.to_dict(), "stock_positions": src.stock_positions()})
+              "session": session.to_dict(), "stock_positions": src.stock_positions(),
+              "flagged_holdings": src.flagged_holdings(),
+              **({} if src.gateway_context is None else {"gateway_context": context_to_dict(src.gateway_context())})})

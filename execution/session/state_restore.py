@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from execution.bot_managed_positions import BotManagedPosition, PositionBook
 from execution.positions.assignment import Assignments
+from execution.session.holdings import HoldingDecision
 from execution.session.reconcile import OrderDecision
 from execution.session.session_state import SessionState
 from models.audit import AuditAction
@@ -41,6 +42,7 @@ class RestoreReport:
     resized: list[str] = field(default_factory=list)  # "P00001: saved -3, LEAN -2, managed -2"
     session_problems: list[str] = field(default_factory=list)
     orders: list[OrderDecision] = field(default_factory=list)  # the previous run's open orders (reconcile.py)
+    holdings: list[HoldingDecision] = field(default_factory=list)  # LEAN's holdings beyond them (holdings.py)
 
 
 def restore_state(book: PositionBook, session: SessionState, audit: AuditLogger, snapshot: StateSnapshot,

@@ -27,7 +27,7 @@ from typing import Any
 
 from models.agent_policy import BudgetUse
 from utils.logging_config import get_logger
-from utils.order_inbox import OrderSpec, derive_request_id
+from utils.order_inbox import OrderSpec, RollSpec, derive_request_id
 
 logger = get_logger(__name__)
 
@@ -57,8 +57,9 @@ class Proposal:
     precheck: dict[str, Any]
     preview: dict[str, Any]
     premium_at_risk: float
-    legs: tuple[OrderSpec, ...] = ()  # a roll's second leg (opened after the close)
+    legs: tuple[OrderSpec, ...] = ()  # a roll's opening leg (previewed beside ``order``, its closing leg)
     digest: str = field(default="")
+    roll: RollSpec | None = None  # a roll: queued as ONE roll request (one combo order), not as its legs
 
     @property
     def request_id(self) -> str:
@@ -73,7 +74,8 @@ class Proposal:
                 "order": self.order.to_dict(), "legs": [leg.to_dict() for leg in self.legs],
                 "created_at": self.created_at.isoformat(), "expires_at": self.expires_at.isoformat(),
                 "precheck": self.precheck, "preview": self.preview, "premium_at_risk": self.premium_at_risk,
-                "order_digest": self.digest, "correlation_id": self.correlation_id}
+                "order_digest": self.digest, "correlation_id": self.correlation_id,
+                "roll": None if self.roll is None else self.roll.to_dict()}
 
     @staticmethod
     def from_dict(doc: dict[str, Any]) -> Proposal:
@@ -82,16 +84,19 @@ class Proposal:
             order=OrderSpec.from_dict(doc["order"]), legs=tuple(OrderSpec.from_dict(x) for x in doc["legs"]),
             created_at=datetime.fromisoformat(doc["created_at"]), expires_at=datetime.fromisoformat(doc["expires_at"]),
             precheck=doc["precheck"], preview=doc["preview"], premium_at_risk=float(doc["premium_at_risk"]),
-            digest=doc["order_digest"])
+            digest=doc["order_digest"], roll=None if doc.get("roll") is None else RollSpec.from_dict(doc["roll"]))
 
 
 def new_proposal(agent: str, kind: str, order: OrderSpec, now: datetime, ttl_seconds: float,
                  precheck: dict[str, Any], preview: dict[str, Any], premium_at_risk: float,
-                 legs: tuple[OrderSpec, ...] = ()) -> Proposal:
-    digest = hashlib.sha256("|".join(order_digest(o) for o in (order, *legs)).encode()).hexdigest()
+                 legs: tuple[OrderSpec, ...] = (), roll: RollSpec | None = None) -> Proposal:
+    parts = [order_digest(o) for o in (order, *legs)]
+    if roll is not None:  # the approval binds the combo's terms too (position, net limit)
+        parts.append(hashlib.sha256(json.dumps(roll.to_dict(), sort_keys=True, default=str).encode()).hexdigest())
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
     return Proposal(proposal_id="prop_" + secrets.token_hex(12), agent=agent, kind=kind, order=order, legs=legs,
                     created_at=now, expires_at=now + timedelta(seconds=ttl_seconds), precheck=precheck,
-                    preview=preview, premium_at_risk=premium_at_risk, digest=digest)
+                    preview=preview, premium_at_risk=premium_at_risk, digest=digest, roll=roll)
 
 
 class ProposalStore:

@@ -1,5 +1,5 @@
 """The audit trail as the sidecar serves it: the algorithm's Object Store chunks plus the
-sidecar's own JSON Lines files, indexed incrementally (api/audit_tail.py reads only what was
+sidecar's own JSON Lines files, indexed incrementally (services/audit_tail.py reads only what was
 appended since the last poll) and queried without a scan.
 
 The index keeps, per line, a sort key (timestamp in microseconds and arrival number) in sorted lists
@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from api.audit_tail import ALGORITHM, SIDECAR, AuditTail, TailedFile
 from models.audit import AuditEntry
+from services.audit_tail import ALGORITHM, SIDECAR, AuditTail, TailedFile
 from utils.logging_config import get_logger
 
 logger = get_logger(__name__)

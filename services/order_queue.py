@@ -6,7 +6,7 @@ idempotency key, so the inbox file *is* the idempotency record: it survives a cr
 of the sidecar, and a repeated key finds the first request (a different payload under the same key
 is a conflict, never a second order). ``load`` tells a missing request from an unreadable one (torn,
 malformed, a directory, another request's content), which ``record`` shows as ``unreadable``; the
-order list pages from api/order_index.py.
+order list pages from services/order_index.py.
 
 Blocking file I/O: call ``enqueue`` from a worker thread (the API does, via anyio).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.order_index import OrderIndex
+from services.order_index import OrderIndex
 from utils.logging_config import get_logger
 from utils.order_inbox import (
     INBOX_PREFIX,
@@ -168,7 +168,7 @@ class OrderQueue:
                 "outcome": outcome_doc, "outcome_error": error, "request_error": request_error}
 
     def page(self, offset: int, limit: int, action: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-        """Newest first, from the index (api/order_index.py): reads only the page's files."""
+        """Newest first, from the index (services/order_index.py): reads only the page's files."""
         total, ids = self.index.page(offset, limit, action)
         items = [self.record(request_id) for request_id in ids]
         return total, [item for item in items if item is not None]

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from api.audit_index import AuditIndex
-from api.order_queue import OrderQueue
-from api.snapshot_cache import SnapshotCache
-from mcp_servers.proposals import ProposalStore
 from models.agent_policy import AgentPolicyConfig, parse_policy_config
 from models.exceptions import ConfigurationError
+from services.audit_index import AuditIndex
+from services.order_queue import OrderQueue
+from services.proposals import ProposalStore
+from services.snapshot_cache import SnapshotCache
 from utils.audit_logger import AuditLogger, wall_clock
 from utils.audit_sinks import FileAuditSink
 from utils.logging_config import get_logger

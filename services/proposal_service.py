@@ -12,13 +12,13 @@ from typing import Any
 
 import anyio
 
-from mcp_servers.agent_gate import evaluate
-from mcp_servers.proposals import APPROVED, CANCELLED, PENDING, REJECTED, Proposal, ProposalRefused, new_proposal
-from mcp_servers.runtime import McpRuntime
 from models.agent_policy import AgentSpec, ApprovalMode, actor_of, budget_refusals
 from models.audit import AuditAction
+from services.agent_gate import evaluate
+from services.agent_runtime import McpRuntime
+from services.proposals import APPROVED, CANCELLED, PENDING, REJECTED, Proposal, ProposalRefused, new_proposal
 from utils.logging_config import get_logger
-from utils.order_inbox import InboxAction, InboxRequest, OrderSpec, derive_request_id
+from utils.order_inbox import InboxAction, InboxRequest, OrderSpec, RollSpec, derive_request_id
 
 logger = get_logger(__name__)
 
@@ -27,7 +27,20 @@ def _describe(order: OrderSpec) -> str:
     return f"{order.side} {order.quantity} {order.underlying} {order.expiry} {order.strike} {order.right}"
 
 
+def _describe_roll(roll: RollSpec) -> str:
+    price = "market" if roll.limit_price is None else f"net {roll.limit_price:+g}"
+    return (f"roll {roll.position_id}: {roll.quantity} {roll.underlying} {roll.expiry} {roll.strike} {roll.right} -> "
+            f"{roll.new_expiry} {roll.new_strike} as one combo ({price})")
+
+
+def _describe_request(request: InboxRequest) -> str:
+    return _describe_roll(request.roll) if request.roll is not None else _describe(request.order) if \
+        request.order is not None else request.action.value
+
+
 def summary(proposal: Proposal) -> str:
+    if proposal.roll is not None:
+        return _describe_roll(proposal.roll)
     return f"{proposal.kind}: " + ", then ".join(_describe(o) for o in (proposal.order, *proposal.legs))
 
 
@@ -41,6 +54,14 @@ def view(runtime: McpRuntime, proposal: Proposal) -> dict[str, Any]:
 
 
 def _requests(proposal: Proposal) -> list[InboxRequest]:
+    """The inbox request(s) an approved proposal becomes: one per proposal (a roll: one ``roll``
+    request, worked as one combo order); a roll proposal stored before roll requests existed still
+    becomes its legs."""
+    if proposal.roll is not None:
+        key = f"proposal:{proposal.proposal_id}"
+        return [InboxRequest(request_id=proposal.request_id, idempotency_key=key, submitted_at=proposal.created_at,
+                             actor=actor_of(proposal.agent), actor_type="ai_agent", action=InboxAction.ROLL,
+                             roll=proposal.roll)]
     orders = [proposal.order, *proposal.legs]
     out = []
     for index, order in enumerate(orders):
@@ -56,11 +77,12 @@ def _enqueue(runtime: McpRuntime, proposal: Proposal, approver: str) -> list[str
     for request in _requests(proposal):
         runtime.queue.enqueue(request)
         ids.append(request.request_id)
-        assert request.order is not None
-        runtime.audit.log(AuditAction.ORDER_SUBMIT, f"Queued {_describe(request.order)} from proposal "
+        terms = request.roll or request.order
+        assert terms is not None
+        runtime.audit.log(AuditAction.ORDER_SUBMIT, f"Queued {_describe_request(request)} from proposal "
                           f"{proposal.proposal_id}", actor=actor_of(proposal.agent), actor_type="ai_agent",
                           resource_type="order_request", resource_id=request.request_id,
-                          after_state={"status": "queued", **request.order.to_dict()},
+                          after_state={"status": "queued", "action": request.action.value, **terms.to_dict()},
                           correlation_id=proposal.correlation_id,
                           metadata={"proposal_id": proposal.proposal_id, "approved_by": approver})
     logger.info("PROPOSAL_QUEUED", extra={"proposal_id": proposal.proposal_id, "request_ids": ids})
@@ -68,17 +90,19 @@ def _enqueue(runtime: McpRuntime, proposal: Proposal, approver: str) -> list[str
 
 
 def propose(runtime: McpRuntime, agent: AgentSpec, kind: str, order: OrderSpec,
-            legs: tuple[OrderSpec, ...] = ()) -> dict[str, Any]:
+            legs: tuple[OrderSpec, ...] = (), roll: RollSpec | None = None) -> dict[str, Any]:
     status = runtime.snapshots.current()
-    checks = [evaluate(o, status.view.snapshot, status.status) for o in (order, *legs)]
+    checks = [evaluate(o, status.view.snapshot, status.status) for o in (order, *legs)]  # per leg: premiums
     first = checks[0]
-    violations = [v for c in checks for v in c.violations]
-    check = {**first.as_dict(), "passed": not violations, "violations": violations,
-             "warnings": [w for c in checks for w in c.warnings]}
+    # the verdict: every leg as ONE unit, as the gateway checks a roll's combo order
+    combined = evaluate(order, status.view.snapshot, status.status, legs) if legs else first
+    violations = list(combined.violations)
+    check = {**combined.as_dict(), "passed": not violations, "violations": violations,
+             "warnings": list(combined.warnings)}
     premium = sum(c.premium_at_risk or 0.0 for c in checks if c.adds_exposure)
     now = runtime.clock()
     proposal = new_proposal(agent.name, kind, order, now, runtime.policy.proposal_ttl_seconds, check,
-                            first.preview, premium, legs)
+                            first.preview, premium, legs, roll)
     _requests(proposal)  # the inbox's own rules (e.g. an agent's confidence): refused now, not at approval
     audit = {"actor": agent.actor, "actor_type": "ai_agent", "resource_type": "proposal",
              "resource_id": proposal.proposal_id, "correlation_id": proposal.correlation_id}
