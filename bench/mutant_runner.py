@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -137,7 +138,7 @@ class _LineTracer(_Failures):
 class Coverage:
     """What the unmutated code does under the test pool."""
 
-    order: list[str]  # every test, in the order runs take them (fastest file first)
+    order: list[str]  # every test, in the order runs take them
     seconds: dict[str, float]  # traced run time per test
     lines: dict[str, dict[str, list[int]]]  # test ('' = import time) -> file -> lines executed
     failed: list[str]  # tests failing on the unmutated code (must be empty)
@@ -157,6 +158,11 @@ class Coverage:
 
     def run_time(self, tests: Sequence[str]) -> float:
         return sum(self.seconds.get(test, 0.0) for test in tests)
+
+    def fastest_first(self) -> Coverage:
+        """The same coverage with the tests in order of their run time: a killing test comes
+        sooner (an order to check on the unmutated code before it is used)."""
+        return replace(self, order=sorted(self.order, key=lambda test: self.seconds[test]))
 
 
 @dataclass(frozen=True)
@@ -224,27 +230,19 @@ def collect(test_files: Sequence[str], targets: Sequence[Path]) -> Coverage:
         if os.waitstatus_to_exitcode(status) != 0 or not result.exists():
             raise RuntimeError("the coverage run of the test pool crashed")
         data = json.loads(result.read_text(encoding="utf-8"))
-    return Coverage(order=fastest_file_first(data["order"], data["seconds"]), seconds=data["seconds"],
-                    lines=data["lines"], failed=data["failed"], preload=data["preload"])
-
-
-def fastest_file_first(order: list[str], seconds: dict[str, float]) -> list[str]:
-    """The tests with their files sorted by run time (a killing test comes sooner), each file's
-    tests in the file's own order."""
-    files: dict[str, list[str]] = {}
-    for test in order:
-        files.setdefault(test.split("::")[0], []).append(test)
-    ranked = sorted(files.values(), key=lambda tests: sum(seconds[test] for test in tests))
-    return [test for tests in ranked for test in tests]
+    return Coverage(order=data["order"], seconds=data["seconds"], lines=data["lines"], failed=data["failed"],
+                    preload=data["preload"])
 
 
 def preload(modules: Sequence[str]) -> None:
     """Imports in this (parent) process the third-party modules every run needs, once, and moves
     them out of the garbage collector's sight (pytest collects garbage at exit: twice 80 ms)."""
-    for name in modules:
-        if name not in sys.modules:
-            with contextlib.suppress(ImportError):  # an alias such as six.moves: loaded by its parent
-                importlib.import_module(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecations: each test run reports its own
+        for name in modules:
+            if name not in sys.modules:
+                with contextlib.suppress(ImportError):  # an alias such as six.moves: loaded by its parent
+                    importlib.import_module(name)
     gc.collect()
     gc.freeze()
 

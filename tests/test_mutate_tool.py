@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.mutant_runner import Coverage, fastest_file_first
+from bench.mutant_runner import Coverage
 from bench.mutate import mutants
 
 SOURCE = "def f(a, b):\n    total = max(a, 0)\n    total += b\n    return total == 1 and not a\n"
@@ -30,7 +30,7 @@ def test_a_mutant_runs_the_tests_that_execute_its_lines_or_every_test_when_a_lin
     assert coverage.tests_for(Path("m.py"), range(1, 2)) == ["t::a", "t::b"]  # a default value, a decorator
 
 
-def test_runs_take_thefastest_file_first_and_keep_each_files_order() -> None:
-    order = ["slow.py::a", "slow.py::b", "fast.py::c", "fast.py::d"]
-    seconds = {"slow.py::a": 2.0, "slow.py::b": 0.1, "fast.py::c": 0.5, "fast.py::d": 0.5}
-    assert fastest_file_first(order, seconds) == ["fast.py::c", "fast.py::d", "slow.py::a", "slow.py::b"]
+def test_runs_can_take_the_fastest_test_first() -> None:
+    coverage = Coverage(order=["a.py::slow", "a.py::fast", "b.py::mid"], failed=[], preload=[], lines={},
+                        seconds={"a.py::slow": 2.0, "a.py::fast": 0.1, "b.py::mid": 0.5})
+    assert coverage.fastest_first().order == ["a.py::fast", "b.py::mid", "a.py::slow"]
