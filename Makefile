@@ -23,7 +23,7 @@ help:
 	@echo "make signoff   paper-trading sign-off sheet from a live Object Store: backtests/signoff.md"
 	@echo "make test      ruff + pyright (LEAN stubs) + pytest"
 	@echo "make bench     every bench/bench_*.py: harness, on_data, Greeks, audit, pre-trade gateway"
-	@echo "make mutate    mutation score of the money-path modules [MODULES='execution/ledger.py ...']"
+	@echo "make mutate    mutation score of the money-path modules [MODULES='execution/ledger.py ...'] [JOBS=2]"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,10 +65,12 @@ pytest-lean-pins: $(LEAN_STAMP)
 
 test: lint typecheck pytest pytest-lean-pins
 
-# Mutation testing of the money-path modules (bench/mutate.py; slow: one test run per mutant).
+# Mutation testing of the money-path modules (bench/mutate.py): one forked pytest run per mutant,
+# over the tests that execute its lines. JOBS=2 runs two mutants at a time.
 MODULES ?=
+JOBS    ?= 1
 mutate: $(STAMP)
-	$(PY) -m bench.mutate $(MODULES)
+	$(PY) -m bench.mutate --jobs $(JOBS) $(MODULES)
 
 # The sidecar API on 127.0.0.1 (API_PORT, default 8000); needs TRADING_API_TOKEN (>= 32 chars).
 api: $(STAMP)

@@ -97,10 +97,12 @@ class BotManagedPosition:
     greeks_source: GreeksSource | None = None
     ladder_levels_done: set[int] = field(default_factory=set)
     roll_history: list[dict[str, str]] = field(default_factory=list)  # rolls that led to this position
+    quantity_before_close: int = 0  # what the fill that closed the position closed (keeps its side)
 
     @property
     def side(self) -> str:
-        return "short" if self.quantity < 0 else "long"
+        """"short" or "long"; a closed position keeps the side it had (the snapshot lists it)."""
+        return "short" if (self.quantity or self.quantity_before_close) < 0 else "long"
 
     @property
     def pnl_pct(self) -> float | None:
@@ -194,6 +196,7 @@ class BotManagedPosition:
         if self.quantity == 0:
             self.status = PositionStatus.CLOSED
             self.closed_at = when
+            self.quantity_before_close = held
         return realized
 
 

@@ -1,11 +1,14 @@
 """The circuit breaker across sessions and restarts (issue 13): what survives, what resets, and
-the edges the mutation run showed untested (1-step streaks, tiny equity, defaults)."""
+the edges the mutation run showed untested (1-step streaks, tiny or zero equity, defaults)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
-from execution.risk.circuit_breaker import CircuitBreaker, TradingState
+import pytest
+
+from execution.risk.circuit_breaker import CircuitBreaker, TradingState, Trigger
 from models.risk_limits import RiskLimits
 from utils.audit_logger import AuditLogger, MemoryAuditSink
 
@@ -65,3 +68,29 @@ def test_a_reset_restarts_the_losing_streak_at_zero() -> None:
     b.on_position_closed(T0, -10.0)
     b.reset("ops", "human", "looked at it")
     assert b.consecutive_losses == 0
+
+
+def test_a_daily_loss_trips_for_a_session_that_starts_below_one_dollar() -> None:
+    b = breaker(max_drawdown_pct=0.9, max_daily_loss_pct=0.5)
+    b.start_session(date(2016, 1, 4), 0.8)
+    b.on_equity(T0, 0.4)  # 50 % down on the day, 50 % below the watermark (under its 90 %)
+    assert [trip.trigger for trip in b.active_trips] == [Trigger.DAILY_LOSS]
+
+
+def test_an_account_at_exactly_zero_equity_has_nothing_to_measure_a_loss_against() -> None:
+    b = breaker()
+    b.start_session(date(2016, 1, 4), 0.0)
+    b.on_equity(T0, 0.0)
+    assert b.state is TradingState.ACTIVE and b.active_trips == () and b.high_watermark == 0.0
+
+
+def test_the_states_are_ordered_by_severity() -> None:
+    assert TradingState.ACTIVE.severity < TradingState.REDUCING.severity < TradingState.HALTED.severity
+
+
+def test_a_trip_read_from_the_breaker_cannot_be_changed() -> None:
+    b = breaker()
+    b.halt(T0, "ops", "human", "test")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        b.active_trips[0].state = TradingState.ACTIVE  # type: ignore[misc]
+    assert b.state is TradingState.HALTED

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from execution.ledger import ExposureLedger, WorkingLeg
 
 
@@ -31,3 +35,10 @@ def test_exposure_pending_and_open_contracts_count_what_could_fill() -> None:
     assert book.exposure("A") == 0 and book.exposure("B") == -2 and book.exposure("Z") == 0
     assert book.open_contracts() == {"A", "B", "C"}  # C: either leg may fill alone
     assert [w.ref for w in book.working()] == ["close", "entry", "C1", "C1"]
+
+
+def test_a_leg_read_from_the_ledger_cannot_change_the_order_it_describes() -> None:
+    book = ledger({}, leg("A", 2))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        book.working()[0].remaining = 0  # type: ignore[misc]
+    assert book.pending() == {"A": 2} and len(set(book.working())) == 1  # a value: hashable

@@ -1,13 +1,17 @@
 """Slippage budget edges the mutation run showed untested (issue 13): fills at $0, 1-share
-multipliers, the exact limits, the breach count, and restoring a session after a restart."""
+multipliers, the exact limits and their float tolerance, the breach count, what a breach logs and
+audits, and restoring a session after a restart."""
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import UTC, date, datetime
 
 import pytest
 
 from execution.risk.slippage_budget import InvalidSlippageInputError, SlippageBudget
+from tests.log_capture import capture
+from utils.audit_logger import AuditLogger, MemoryAuditSink
 
 DAY = date(2016, 1, 4)
 
@@ -66,3 +70,39 @@ def test_a_new_budget_has_no_breaches_and_slippage_at_the_alert_threshold_is_no_
     assert SlippageBudget(15.0, 100.0, 10.0).to_dict()["breaches"] == 0
     result = budget().check_slippage(1.0, 1.1, 1, "C1", 100.0)  # exactly the 10 % alert threshold
     assert not result.alert and not result.breached
+
+
+def test_a_fill_passes_unless_it_breaches() -> None:
+    b = budget(trade_pct=15.0)
+    assert b.check_slippage(1.0, 1.10, 1, "C1", 100.0).passed
+    assert not b.check_slippage(1.0, 1.20, 1, "C2", 100.0).passed
+
+
+def test_a_result_cannot_be_changed_after_the_check() -> None:
+    result = budget().check_slippage(1.0, 1.10, 1, "C1", 100.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.breached = True  # type: ignore[misc]
+
+
+def test_each_limit_is_inclusive_up_to_its_float_tolerance() -> None:
+    tolerance = 1e-9  # slippage_budget._EPSILON: a measured 15.0 against a limit of 15.0 - 1e-9 is at it
+    trade = SlippageBudget(15.0 - tolerance, 1000.0, 15.0 - tolerance)
+    trade.start_session(DAY)
+    result = trade.check_slippage(1.0, 1.15, 1, "C1", 100.0)  # 15.0 % exactly
+    assert result.within_trade_limit and not result.alert and not result.breached
+    session = SlippageBudget(50.0, 100.0 - tolerance, 10.0)
+    session.start_session(DAY)
+    assert not session.check_slippage(2.0, 2.5, 2, "C1", 100.0).breached  # $100.00 exactly
+
+
+def test_a_breach_logs_and_audits_the_latch_and_the_session() -> None:
+    sink = MemoryAuditSink()
+    b = SlippageBudget(1.0, 100.0, 0.5, audit_logger=AuditLogger(clock=lambda: datetime(2016, 1, 4, tzinfo=UTC),
+                                                                sinks=[sink]))
+    b.start_session(DAY)
+    with capture("options_bot.execution.risk.slippage_budget") as events:
+        b.check_slippage(1.0, 1.5, 1, "C1", 100.0)
+    [record] = [r for r in events.records if r.getMessage() == "SLIPPAGE_BUDGET_EXCEEDED"]
+    assert record.__dict__["reduce_only"] is True and record.__dict__["breaches"] == 1
+    [entry] = sink.entries
+    assert entry.metadata["session_date"] == "2016-01-04" and entry.after_state["reduce_only"] is True
