@@ -53,7 +53,7 @@ TESTS: list[str] = [
     "tests/test_roll_zero_limit.py",
     "tests/test_circuit_breaker.py", "tests/test_circuit_breaker_restore.py", "tests/test_state_restore.py",
     "tests/test_risk_limits.py", "tests/test_pre_trade_validator.py", "tests/test_order_gateway.py",
-    "tests/test_gateway_dry_run.py", "tests/test_order_counter.py",
+    "tests/test_gateway_dry_run.py", "tests/test_order_counter.py", "tests/test_pre_trade_rules_edges.py",
     "tests/test_slippage_budget.py", "tests/test_slippage_budget_edges.py",
 ]
 
