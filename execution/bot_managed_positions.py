@@ -228,6 +228,12 @@ class PositionBook:
         self._open_by_symbol[position.symbol] = position.id
         self._open = None
 
+    def discard_unfilled(self, position: BotManagedPosition) -> None:
+        """Forget a position whose first fill was refused: it never held anything."""
+        never_held = position.quantity == 0 and position.quantity_before_close == 0
+        if never_held and self.positions.get(position.id) is position:
+            del self.positions[position.id]
+
     def open_for_symbol(self, symbol: str) -> BotManagedPosition | None:
         pid = self._open_by_symbol.get(symbol)
         return self.positions[pid] if pid is not None else None

@@ -9,6 +9,7 @@ OrderExecutor; this class wires them, counts, logs and audits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -301,7 +302,8 @@ class TradingBot:
         """A fill the bot cannot book (an order it did not place, the rest of a fill through zero) is
         held as a flagged holding, so the ledger, the risk limits and the snapshot see what the account
         now holds; the bot does not manage it."""
-        self.flagged.append(HoldingDecision(HoldingAction.FLAG, update.symbol, update.fill_quantity, update.fill_price,
+        price = update.fill_price if math.isfinite(update.fill_price) else 0.0  # the snapshot is strict JSON
+        self.flagged.append(HoldingDecision(HoldingAction.FLAG, update.symbol, update.fill_quantity, price,
                                             f"fill not booked: {reason}", update.client_id,
                                             lean_order_id=update.order_id))
 

@@ -5,6 +5,7 @@ of the order with its purpose (execution/positions/fill_booking.py)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -153,3 +154,14 @@ def test_a_fill_the_bot_cannot_book_is_held_as_a_flagged_holding_the_limits_see(
     saved = parse_state_snapshot(bot.snapshot(NOW, "live").to_json())
     [flagged] = saved.risk["flagged_holdings"]
     assert flagged["symbol"] == "P700" and flagged["quantity"] == 3 and flagged["decision"] == "flag"
+
+
+def test_a_refused_first_fill_leaves_no_empty_position_and_a_strict_json_snapshot() -> None:
+    bot, broker = new_bot(entry_quantity="2")
+    bot.on_market(NOW, 750.0, {}, candidates())
+    request = broker.requests[0]
+    event(bot, 1, request.client_id, request.symbol, OrderState.FILLED, -2, math.nan)  # a fill the bot refuses
+    assert bot.book.positions == {} and bot.counters["unmatched_events"] == 1
+    assert bot.ledger.held() == {request.symbol: -2}  # what LEAN booked is still seen (flagged)
+    saved = parse_state_snapshot(bot.snapshot(NOW, "live").to_json())  # strict JSON: no NaN price
+    assert saved.risk["flagged_holdings"][0]["price"] == 0.0

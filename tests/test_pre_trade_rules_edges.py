@@ -26,6 +26,7 @@ from models.pre_trade_rules import (
     check_sanity,
     contract_value,
     evaluate,
+    leg_reduces,
 )
 from models.risk_limits import RiskLimits
 from models.trading_state import TradingState
@@ -120,3 +121,10 @@ def test_a_contract_with_working_orders_that_net_to_zero_is_already_open() -> No
 def test_check_results_carry_their_figures() -> None:
     check = CheckResult("x", True, "ok", 1.0, 2.0)
     assert (check.current_value, check.limit_value) == (1.0, 2.0)
+
+
+@pytest.mark.parametrize(("position", "quantity", "reduces"), [
+    (2, -2, True), (2, -1, True), (1, -1, True), (-1, 1, True), (-2, 1, True), (-2, 2, True),
+    (2, -3, False), (-2, 3, False), (2, -4, False), (0, 1, False), (0, -1, False), (2, 0, False), (2, 1, False)])
+def test_a_leg_reduces_only_towards_zero_and_never_through_it(position: int, quantity: int, reduces: bool) -> None:
+    assert leg_reduces(position, quantity) is reduces

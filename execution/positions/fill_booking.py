@@ -83,6 +83,8 @@ class FillBooking:
             realized = self._manager.apply_fill(position, update.fill_quantity, update.fill_price, update.fee,
                                                 update.time)
         except FillRejected as exc:
+            if opening:
+                self._manager.book.discard_unfilled(position)  # no empty position left open in the book
             self._recorder.unmatched(update, str(exc))
             return
         self._audit.log_order_fill(
