@@ -305,7 +305,7 @@ def check_greek(name: CheckName, net: Mapping[str, int], per_contract: Mapping[s
     return _cap(name, projected, limit, f"portfolio {name.value}", current)
 
 
-# -- the context as JSON (the algorithm publishes it in the state snapshot; the sidecar reads it) ---------
+# -- the context as JSON (the algorithm publishes it in the state snapshot; services/gateway_context.py reads it)
 def context_to_dict(ctx: PreTradeContext) -> dict[str, Any]:
     """JSON-ready; a non-finite figure is left out of a map (missing fails its check closed, as NaN
     does) and written as None in a scalar (read back as NaN)."""
@@ -326,73 +326,3 @@ def context_to_dict(ctx: PreTradeContext) -> dict[str, Any]:
             "session_start_equity": scalar(ctx.session_start_equity),
             "equity_high_watermark": scalar(ctx.equity_high_watermark),
             "trading_state": ctx.trading_state.value, "underlyings": dict(ctx.underlyings)}
-
-
-def _get(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
-    value = doc.get(key)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(f"gateway context: {key} must be {getattr(kind, '__name__', kind)}, got {value!r}")
-    return value
-
-
-def _finite(value: Any, what: str) -> float:
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ValueError(f"gateway context: {what} is out of range") from None
-    if not math.isfinite(number):
-        raise ValueError(f"gateway context: {what} is not finite")
-    return number
-
-
-def _number(doc: Mapping[str, Any], key: str) -> float:
-    value = doc.get(key)
-    if value is None:
-        return math.nan  # written for a non-finite figure: fails the checks that need it
-    return _finite(_get(doc, key, (int, float)), key)
-
-
-def _count(doc: Mapping[str, Any], key: str) -> int:
-    value = _get(doc, key, int)
-    if not 0 <= value <= 10**9:
-        raise ValueError(f"gateway context: {key} must be >= 0, got {value!r}")
-    return value
-
-
-def _map(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> dict[str, Any]:
-    raw = _get(doc, key, dict)
-    for name, value in raw.items():
-        if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, kind):
-            raise ValueError(f"gateway context: {key}[{name!r}] is {value!r}")
-        if isinstance(value, int | float):
-            _finite(value, f"{key}[{name!r}]")
-    return dict(raw)
-
-
-def context_from_dict(doc: Any) -> PreTradeContext:
-    """The context back from its JSON form; ValueError naming the field on anything malformed."""
-    if not isinstance(doc, dict):
-        raise ValueError(f"gateway context must be an object, got {type(doc).__name__}")
-    raw_recent, working = _get(doc, "recent_order_times", list), _get(doc, "working_symbols", list)
-    if not all(isinstance(t, str) for t in raw_recent + working):
-        raise ValueError("gateway context: recent_order_times and working_symbols must be strings")
-    try:
-        state = TradingState(_get(doc, "trading_state", str))
-        now = datetime.fromisoformat(_get(doc, "now", str))
-        recent = [datetime.fromisoformat(t) for t in raw_recent]
-    except ValueError as exc:
-        raise ValueError(f"gateway context: {exc}") from exc
-    if any((t.tzinfo is None) != (now.tzinfo is None) for t in recent):
-        raise ValueError("gateway context: recent_order_times and now mix naive and time-zone-aware times")
-    return PreTradeContext(
-        now=now, portfolio_value=_number(doc, "portfolio_value"), positions=_map(doc, "positions", int),
-        prices=_map(doc, "prices", (int, float)), multipliers=_map(doc, "multipliers", (int, float)),
-        open_positions=_count(doc, "open_positions"), orders_today=_count(doc, "orders_today"),
-        recent_order_times=recent, portfolio_dollar_delta=_number(doc, "portfolio_dollar_delta"),
-        portfolio_vega=_number(doc, "portfolio_vega"),
-        dollar_delta_per_contract=_map(doc, "dollar_delta_per_contract", (int, float)),
-        vega_per_contract=_map(doc, "vega_per_contract", (int, float)),
-        session_start_equity=_number(doc, "session_start_equity"),
-        equity_high_watermark=_number(doc, "equity_high_watermark"), trading_state=state,
-        underlyings=_map(doc, "underlyings", str), pending=_map(doc, "pending", int),
-        working_symbols=frozenset(working))

@@ -34,7 +34,6 @@ from models.pre_trade_rules import (
     CheckName,
     PreTradeContext,
     ValidationResult,
-    context_from_dict,
     contract_value,
     evaluate,
     net_legs,
@@ -42,6 +41,7 @@ from models.pre_trade_rules import (
 )
 from models.risk_limits import RiskLimits
 from models.trading_state import STATE_NAMES, TradingState
+from services.gateway_context import context_from_dict
 from utils.object_store_schema import StateSnapshot
 from utils.order_inbox import OrderSpec
 

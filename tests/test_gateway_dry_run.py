@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from models.orders import OrderPurpose, OrderRequest
-from models.pre_trade_rules import PreTradeContext, context_from_dict, context_to_dict
+from models.pre_trade_rules import PreTradeContext, context_to_dict
 from models.risk_limits import RiskLimits
 from models.trading_state import TradingState
+from services.gateway_context import context_from_dict
 from services.gateway_dry_run import dry_run, osi_symbol, parse_osi
 from services.risk_precheck import precheck, trading_state
 from tests.test_api_support import make_position, make_snapshot
