@@ -56,11 +56,16 @@ _STATES = {
 }
 
 
+def static_quote(contract: OptionContract) -> ContractQuote:
+    """What does not change about a contract (symbol, right, strike, expiry, open interest); no quote."""
+    return ContractQuote(str(contract.symbol.value), Right.CALL if contract.right == OptionRight.CALL else Right.PUT,
+                         float(contract.strike), contract.expiry.date(), 0.0, 0.0, float(contract.open_interest))
+
+
 def quote_from_contract(contract: OptionContract) -> ContractQuote:
     """Everything about a contract (used for entry candidates, where the rule reads the chain)."""
-    return _quote(contract, str(contract.symbol.value),
-                  Right.CALL if contract.right == OptionRight.CALL else Right.PUT,
-                  float(contract.strike), contract.expiry.date(), float(contract.open_interest))
+    static = static_quote(contract)
+    return held_quote(contract, static.symbol, static)
 
 
 def held_quote(contract: OptionContract, key: str, known: ContractQuote) -> ContractQuote:
@@ -245,12 +250,12 @@ class LeanBotAdapter:
         out = []
         for contract in chain:
             self.broker.remember(contract.symbol)
-            light = ContractQuote(str(contract.symbol.value), Right.CALL if contract.right == OptionRight.CALL
-                                  else Right.PUT, float(contract.strike), contract.expiry.date(),
-                                  float(contract.bid_price), float(contract.ask_price), float(contract.open_interest))
-            self.broker.static.setdefault(light.symbol, light)
-            if wanted(light):
-                out.append(self._learn(contract))
+            static = static_quote(contract)
+            self.broker.static.setdefault(static.symbol, static)
+            if wanted(static._replace(bid=float(contract.bid_price), ask=float(contract.ask_price))):
+                quote = held_quote(contract, static.symbol, static)
+                self.broker.static[quote.symbol] = quote
+                out.append(quote)
         return out
 
     def _learn(self, contract: OptionContract) -> ContractQuote:
